@@ -1,0 +1,175 @@
+"""Pure functions from one parsed manifest line to the rows of the lake's tables.
+
+Ground Truth writes, for each label attribute ``A``, the keys ``A`` (or ``A-ref``) and
+``A-metadata`` (``A-ref-metadata`` in real reference outputs). A key is a label attribute only when
+its metadata is an object whose ``type`` starts with ``groundtruth/``; every other key is passed
+through untouched into ``objects.attributes`` (``textract-ref``, ``annotator-metadata``, hand-made
+pre-labels, ...).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+import orjson
+
+from gtlake.errors import LineError
+from gtlake.tasktypes import Row, handler_for, is_groundtruth_type, normalize_type
+
+SOURCE_KEYS = ("source-ref", "source")
+_JOB_PREFIX = "labeling-job/"
+
+
+class Label(NamedTuple):
+    attribute: str  # the key holding the value: `bounding-box`, `city-streets-ref`
+    metadata_key: str  # `bounding-box-metadata`, `city-streets-metadata`, `x-ref-metadata`
+    metadata: dict
+
+
+class LineRows(NamedTuple):
+    object: Row  # objects row without `raw` (the reader adds the line itself)
+    labels: list[Row]
+    items: list[tuple[str, Row]]  # (table, row) for boxes, classes, segments, entities, feedback
+
+
+def find_labels(obj: dict[str, Any]) -> list[Label]:
+    """The label attributes of a line, in key order."""
+    labels = []
+    for key, meta in obj.items():
+        if not key.endswith("-metadata") or not isinstance(meta, dict):
+            continue
+        if not is_groundtruth_type(meta.get("type")):
+            continue
+        base = key[:-9]
+        if "-metadata" in base:  # label attribute names never contain -metadata
+            continue
+        if base in obj:
+            labels.append(Label(base, key, meta))
+        elif base + "-ref" in obj:
+            labels.append(Label(base + "-ref", key, meta))
+        else:
+            raise LineError(f"label metadata {key!r} has no label attribute {base!r}")
+    return labels
+
+
+def meta_field(meta: dict, name: str) -> Any:
+    """A metadata field, also under its older snake_case spelling (`job_name`)."""
+    value = meta.get(name)
+    return meta.get(name.replace("-", "_")) if value is None else value
+
+
+def label_job(meta: dict) -> str | None:
+    name = meta_field(meta, "job-name")
+    if not isinstance(name, str):
+        return None
+    return name[len(_JOB_PREFIX) :] if name.startswith(_JOB_PREFIX) else name
+
+
+def created_at(meta: dict) -> datetime | None:
+    """`creation-date` has no timezone and is UTC; a `Z` or an offset is honoured."""
+    text = meta_field(meta, "creation-date")
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise LineError(f"creation-date is {type(text).__name__}, expected an ISO date string")
+    try:
+        stamp = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise LineError(f"creation-date {text!r} is not an ISO date") from exc
+    return stamp if stamp.tzinfo is None else stamp.astimezone(UTC).replace(tzinfo=None)
+
+
+def human_annotated(meta: dict) -> bool | None:
+    value = meta_field(meta, "human-annotated")
+    if value is None:
+        return None
+    if isinstance(value, str) and value.lower() in ("yes", "no"):
+        return value.lower() == "yes"
+    raise LineError(f"human-annotated is {value!r}, expected 'yes' or 'no'")
+
+
+def object_id(obj: dict[str, Any]) -> str | None:
+    """A stable 64-bit hash (hex) of the data object's `source-ref`, else its `source`."""
+    for key in SOURCE_KEYS:
+        value = obj.get(key)
+        if isinstance(value, str):
+            return hashlib.blake2b(value.encode(), digest_size=8).hexdigest()
+    return None
+
+
+def flatten_line(line: int, obj: dict[str, Any], own_attribute: str | None) -> LineRows:
+    """Rows of one parsed line. Raises LineError when the line breaks a Ground Truth rule."""
+    labels = find_labels(obj)
+    label_keys = {key for label in labels for key in (label.attribute, label.metadata_key)}
+    oid = object_id(obj)
+    source_ref = obj.get("source-ref")
+    source = obj.get("source")
+    source_ref = source_ref if isinstance(source_ref, str) else None
+    source = source if isinstance(source, str) else None
+    passthrough = {
+        k: v
+        for k, v in obj.items()
+        if k not in label_keys
+        and not (k == "source-ref" and source_ref is not None)
+        and not (k == "source" and source is not None)
+    }
+    object_row = (line, oid, source_ref, source, orjson.dumps(passthrough).decode())
+
+    label_rows: list[Row] = []
+    items: list[tuple[str, Row]] = []
+    for attribute, metadata_key, meta in labels:
+        kind = normalize_type(meta["type"])
+        value = obj[attribute]
+        try:
+            facts = handler_for(kind)(value, meta, source, (line, oid, attribute))
+            row = (
+                line,
+                oid,
+                attribute,
+                metadata_key,
+                label_job(meta),
+                kind,
+                attribute != own_attribute,
+                human_annotated(meta),
+                created_at(meta),
+                facts.confidence,
+                facts.class_id,
+                facts.class_name if isinstance(facts.class_name, str) else None,
+                _text(meta.get("adjustment-status")),
+                orjson.dumps(value).decode(),
+                orjson.dumps(meta).decode(),
+                facts.warning,
+            )
+        except LineError as exc:
+            raise LineError(f"label {attribute!r} ({kind}): {exc}") from None
+        label_rows.append(row)
+        items.extend(facts.items)
+    return LineRows(object_row, label_rows, items)
+
+
+def _text(value: object) -> str | None:
+    return value if value is None or isinstance(value, str) else orjson.dumps(value).decode()
+
+
+def rebuild_line(
+    source_ref: str | None,
+    source: str | None,
+    attributes: str,
+    labels: list[tuple[str, str, str, str]],
+) -> dict[str, Any]:
+    """The inverse of :func:`flatten_line`: the line as a dict, from the stored columns.
+
+    ``labels`` holds (attribute, metadata_key, value JSON, metadata JSON) per label.
+    """
+    obj: dict[str, Any] = {}
+    if source_ref is not None:
+        obj["source-ref"] = source_ref
+    if source is not None:
+        obj["source"] = source
+    obj.update(orjson.loads(attributes))
+    for attribute, metadata_key, value, metadata in labels:
+        obj[attribute] = orjson.loads(value)
+        obj[metadata_key] = orjson.loads(metadata)
+    return obj

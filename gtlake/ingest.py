@@ -1,0 +1,300 @@
+"""Ingest: list the jobs, read each job's manifest block by block, flatten, write its partitions.
+
+Jobs are independent: each one is read, flattened and committed on its own (in parallel worker
+processes when there are several), and a job whose fingerprint is unchanged since the last ingest is
+skipped unless `full` is set.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from multiprocessing import get_context
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from gtlake.errors import GtlakeError, LakeError, LineError
+from gtlake.flatten import flatten_line, find_labels, label_job
+from gtlake.manifest import Bad, Parsed, RawLine, parse, read_blocks
+from gtlake.schemas import TABLES
+from gtlake.source import JobDir, list_jobs
+from gtlake.storage import Location
+from gtlake.writer import JobWriter, to_arrow
+
+UNLABELED = "unlabeled"
+
+
+@dataclass
+class JobResult:
+    job: str
+    type: str = UNLABELED
+    status: str = "in-progress"
+    manifest: str | None = None
+    lines: int = 0
+    labeled_lines: int = 0
+    quarantined: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
+    bytes: int = 0
+    skipped: bool = False
+    message: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class IngestReport:
+    jobs: list[JobResult]
+    seconds: float
+
+    @property
+    def failed(self) -> list[JobResult]:
+        return [j for j in self.jobs if j.error]
+
+
+@dataclass
+class _Attribute:
+    """What the pass over a manifest learns about one label attribute."""
+
+    kind: str
+    lines: int = 0
+    own_job: bool = False
+    latest: datetime | None = None
+
+
+def choose_own_attribute(job: str, attributes: dict[str, _Attribute]) -> str | None:
+    """The job's own label attribute: the one whose `job-name` is the job; else the latest made."""
+    named = [a for a, s in attributes.items() if s.own_job]
+    if named:
+        return max(named, key=lambda a: attributes[a].lines)
+    dated = [a for a, s in attributes.items() if s.latest is not None]
+    if dated:
+        return max(dated, key=lambda a: attributes[a].latest)
+    return max(attributes, key=lambda a: attributes[a].lines) if attributes else None
+
+
+def _learn(job: str, attributes: dict[str, _Attribute], label_rows: list[tuple]) -> None:
+    lowered = job.lower()
+    for row in label_rows:
+        attribute, name, kind, created = row[2], row[4], row[5], row[8]
+        seen = attributes.get(attribute)
+        if seen is None:
+            seen = attributes[attribute] = _Attribute(kind)
+        seen.lines += 1
+        if name is not None and name.lower() == lowered:
+            seen.own_job = True
+        if created is not None and (seen.latest is None or created > seen.latest):
+            seen.latest = created
+
+
+def _provisional_own(job: str, parsed: list[Parsed]) -> str | None:
+    """A first guess from the first block, so rows can be written as they are read."""
+    attributes: dict[str, _Attribute] = {}
+    for p in parsed:
+        try:
+            labels = find_labels(p.obj)
+        except LineError:
+            continue
+        rows = []
+        for label in labels:
+            created = None
+            text = label.metadata.get("creation-date")
+            if isinstance(text, str):
+                try:
+                    created = datetime.fromisoformat(text)
+                except ValueError:
+                    pass
+            rows.append((0, 0, label.attribute, 0, label_job(label.metadata), "", 0, 0, created))
+        _learn(job, attributes, rows)
+    return choose_own_attribute(job, attributes)
+
+
+class _Block:
+    """The rows of one block of lines, by table."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, list[tuple]] = {t: [] for t in TABLES}
+        self.raw: list[bytes] = []
+
+    def add_bad(self, file: str, bad: Bad) -> None:
+        self.tables["quarantine"].append((file, bad.line, bad.offset, bad.error, bad.raw))
+
+    def arrow(self, table: str) -> pa.Table:
+        if table == "objects":
+            raw = pa.array(self.raw, pa.large_binary()).cast(pa.large_string())
+            return to_arrow(table, self.tables[table], {"raw": raw})
+        return to_arrow(table, self.tables[table])
+
+
+def ingest_job(
+    job: JobDir,
+    lake: Location,
+    source: Location,
+    on_bytes: Callable[[int], None] | None = None,
+) -> JobResult:
+    """Read one job's manifest and replace its partitions in the lake."""
+    manifest, status = job.manifest()
+    result = JobResult(job.name, status=status, manifest=manifest.path if manifest else None)
+    writer = JobWriter(lake, job.name)
+    try:
+        attributes: dict[str, _Attribute] = {}
+        own: str | None = None
+        decided = False
+        if manifest is None:
+            result.message = "no manifest yet (no output or intermediate manifest)"
+        else:
+            fs = source.fs()
+            with fs.open(f"{job.path}/{manifest.path}", "rb") as stream:
+                for block in read_blocks(stream):
+                    parsed = [parse(raw) for raw in block]
+                    if not decided:
+                        own = _provisional_own(job.name, [p for p in parsed if type(p) is Parsed])
+                        decided = own is not None
+                    rows = _flatten_block(manifest.path, parsed, own)
+                    _learn(job.name, attributes, rows.tables["labels"])
+                    for table in TABLES:
+                        if rows.tables[table]:
+                            writer.write(table, rows.arrow(table))
+                    if on_bytes is not None:
+                        on_bytes(_block_bytes(block))
+            result.bytes = manifest.size
+            if writer.rows["objects"] + writer.rows["quarantine"] == 0:
+                result.message = "empty manifest"
+        final = choose_own_attribute(job.name, attributes)
+        if final != own and writer.rows["labels"]:
+            _fix_inherited(writer, final)
+        result.type = attributes[final].kind if final else UNLABELED
+        result.lines = writer.rows["objects"]
+        result.quarantined = writer.rows["quarantine"]
+        result.labeled_lines = attributes[final].lines if final else 0
+        writer.write("jobs", to_arrow("jobs", [_jobs_row(result, final, job)]))
+        result.rows = dict(writer.rows)
+        writer.commit(result.type)
+    except BaseException:
+        writer.abort()
+        raise
+    return result
+
+
+def _flatten_block(file: str, parsed: list[Parsed | Bad], own: str | None) -> _Block:
+    block = _Block()
+    objects, labels = block.tables["objects"], block.tables["labels"]
+    tables = block.tables
+    for p in parsed:
+        if type(p) is Bad:
+            block.add_bad(file, p)
+            continue
+        try:
+            rows = flatten_line(p.line, p.obj, own)
+        except LineError as exc:
+            block.add_bad(file, Bad(p.line, p.offset, str(exc), p.data.decode()))
+            continue
+        objects.append(rows.object)
+        block.raw.append(p.data)
+        labels.extend(rows.labels)
+        for table, row in rows.items:
+            tables[table].append(row)
+    return block
+
+
+def _block_bytes(block: list[RawLine]) -> int:
+    return block[-1].offset + len(block[-1].data) - block[0].offset + 1
+
+
+def _fix_inherited(writer: JobWriter, own: str | None) -> None:
+    path = writer.close_table("labels")
+    labels = pq.read_table(path)
+    inherited = pc.not_equal(labels["attribute"], pa.scalar(own, pa.string()))
+    if own is None:
+        inherited = pa.array([True] * labels.num_rows)
+    index = labels.schema.get_field_index("is_inherited")
+    writer.replace_staged("labels", labels.set_column(index, "is_inherited", inherited))
+
+
+def _jobs_row(result: JobResult, own: str | None, job: JobDir) -> tuple:
+    return (
+        own,
+        result.status,
+        result.manifest,
+        result.lines,
+        result.labeled_lines,
+        result.quarantined,
+        job.fingerprint(),
+        datetime.now(UTC),
+    )
+
+
+def lake_fingerprints(lake: Location) -> dict[str, str]:
+    """The fingerprint of every job as last ingested (kept in the lake's `jobs` table)."""
+    if lake.is_s3:
+        return {}
+    path = lake.join("jobs")
+    if not os.path.isdir(path):
+        return {}
+    import pyarrow.dataset as ds
+
+    table = ds.dataset(path, partitioning="hive").to_table(columns=["job", "fingerprint"])
+    return dict(zip(table["job"].to_pylist(), table["fingerprint"].to_pylist(), strict=True))
+
+
+def _run_job(job: JobDir, lake: Location, source: Location) -> JobResult:
+    try:
+        return ingest_job(job, lake, source)
+    except GtlakeError as exc:
+        return JobResult(job.name, error=str(exc))
+    except OSError as exc:
+        return JobResult(job.name, error=f"{type(exc).__name__}: {exc}")
+
+
+def ingest(
+    source: Location,
+    lake: Location,
+    names: list[str] | None = None,
+    full: bool = False,
+    workers: int | None = None,
+    on_job: Callable[[JobResult], None] | None = None,
+    on_start: Callable[[list[JobDir]], None] | None = None,
+) -> IngestReport:
+    """Ingest the jobs under `source` (all, or those named) into `lake`."""
+    started = time.perf_counter()
+    jobs = list_jobs(source, names)
+    _check_writable(lake)
+    known = {} if full else lake_fingerprints(lake)
+    todo = [j for j in jobs if known.get(j.name) != j.fingerprint()]
+    results = [JobResult(j.name, skipped=True) for j in jobs if j not in todo]
+    if on_start is not None:
+        on_start(todo)
+    # Largest manifests first, so parallel workers finish together.
+    todo.sort(key=lambda j: -(j.manifest()[0].size if j.manifest()[0] else 0))
+    workers = min(workers or os.cpu_count() or 1, len(todo))
+    if workers <= 1:
+        for job in todo:
+            results.append(_run_job(job, lake, source))
+            if on_job is not None:
+                on_job(results[-1])
+    else:
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+            futures = [pool.submit(_run_job, job, lake, source) for job in todo]
+            for future in as_completed(futures):
+                results.append(future.result())
+                if on_job is not None:
+                    on_job(results[-1])
+    results.sort(key=lambda r: r.job)
+    return IngestReport(results, time.perf_counter() - started)
+
+
+def _check_writable(lake: Location) -> None:
+    if lake.is_s3:
+        return
+    root = lake.root
+    probe = root
+    while not os.path.exists(probe):
+        probe = os.path.dirname(probe)
+    if not os.path.isdir(probe) or not os.access(probe, os.W_OK | os.X_OK):
+        raise LakeError(f"lake {lake.url} is not writable")
+    if os.path.exists(root) and not os.path.isdir(root):
+        raise LakeError(f"lake {lake.url} exists and is not a directory")

@@ -1,0 +1,104 @@
+"""Reading JSON Lines manifests: bytes in, parsed lines and quarantined lines out.
+
+Manifests are read in blocks (8 MiB by default), so memory stays flat however large a file is. Real
+files carry a byte-order mark, CRLF line ends, blank lines, invalid UTF-8 and, while a job runs, a
+partly written last line: each line is either parsed or reported with its line number (0-based),
+byte offset and the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import IO, Any, NamedTuple
+
+import orjson
+
+BLOCK_SIZE = 8 << 20
+BOM = b"\xef\xbb\xbf"
+
+
+class RawLine(NamedTuple):
+    line: int  # 0-based line number in the file
+    offset: int  # byte offset of the line's first byte
+    data: bytes  # the line without its line end (and without a leading BOM)
+    last: bool  # the file's last line had no line end
+
+
+class Parsed(NamedTuple):
+    line: int
+    offset: int
+    data: bytes
+    obj: dict[str, Any]
+
+
+class Bad(NamedTuple):
+    line: int
+    offset: int
+    error: str
+    raw: str
+
+
+def read_blocks(stream: IO[bytes], block_size: int = BLOCK_SIZE) -> Iterator[list[RawLine]]:
+    """Non-blank lines of a stream, a block's worth at a time."""
+    line_no = 0
+    offset = 0
+    rest = b""
+    first = True
+    while True:
+        block = stream.read(block_size)
+        at_end = not block
+        data = rest + block
+        if at_end:
+            pieces, rest = ([data] if data else []), b""
+        else:
+            pieces = data.split(b"\n")
+            rest = pieces.pop()
+        out: list[RawLine] = []
+        for piece in pieces:
+            start = offset
+            offset += len(piece) + 1
+            number = line_no
+            line_no += 1
+            if first:
+                first = False
+                if piece.startswith(BOM):
+                    piece = piece[3:]
+                    start += 3
+            if piece.endswith(b"\r"):
+                piece = piece[:-1]
+            if not piece or piece.isspace():
+                continue
+            out.append(RawLine(number, start, piece, at_end))
+        if out:
+            yield out
+        if at_end:
+            return
+
+
+def parse(raw: RawLine) -> Parsed | Bad:
+    """One line as a JSON object, or the reason it is not one."""
+    try:
+        obj = orjson.loads(raw.data)
+    except orjson.JSONDecodeError as exc:
+        return Bad(raw.line, raw.offset, _json_error(raw, exc), _text(raw.data))
+    if not isinstance(obj, dict):
+        kind = {list: "a list", str: "a string", bool: "a boolean"}.get(type(obj), "a number")
+        if obj is None:
+            kind = "null"
+        return Bad(raw.line, raw.offset, f"line is {kind}, expected a JSON object", _text(raw.data))
+    return Parsed(raw.line, raw.offset, raw.data, obj)
+
+
+def _json_error(raw: RawLine, exc: orjson.JSONDecodeError) -> str:
+    try:
+        raw.data.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        return f"invalid UTF-8 at byte {bad.start} of the line"
+    reason = f"invalid JSON: {exc}"
+    if raw.last:
+        reason = "truncated last line (no line end): " + reason
+    return reason
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "backslashreplace")

@@ -1,0 +1,141 @@
+"""Arrow schemas of every lake table, declared once.
+
+A table's Parquet files hold the columns below; `job` and `type` are not stored in the files but
+in the Hive partition path (`<table>/job=<job>/type=<type>/part-0.parquet`), which every reader
+(DuckDB, polars, pyarrow, Athena, Spark) turns back into columns.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+PARTITION_COLUMNS = ("job", "type")
+
+_LINE = [
+    pa.field("line", pa.int64(), nullable=False),
+    pa.field("object_id", pa.string()),
+]
+_ITEM = [*_LINE, pa.field("attribute", pa.string(), nullable=False)]
+_TS = pa.timestamp("us", tz="UTC")
+
+FILE_SCHEMAS: dict[str, pa.Schema] = {
+    # one row per manifest line
+    "objects": pa.schema(
+        [
+            *_LINE,
+            pa.field("source_ref", pa.string()),
+            pa.field("source", pa.string()),
+            pa.field("attributes", pa.string()),
+            pa.field("raw", pa.large_string()),
+        ]
+    ),
+    # one row per (line, label attribute)
+    "labels": pa.schema(
+        [
+            *_ITEM,
+            pa.field("metadata_key", pa.string()),
+            pa.field("label_job", pa.string()),
+            pa.field("label_type", pa.string()),
+            pa.field("is_inherited", pa.bool_()),
+            pa.field("human_annotated", pa.bool_()),
+            pa.field("created_at", _TS),
+            pa.field("confidence", pa.float64()),
+            pa.field("class_id", pa.int64()),
+            pa.field("class_name", pa.string()),
+            pa.field("adjustment_status", pa.string()),
+            pa.field("value", pa.large_string()),
+            pa.field("metadata", pa.large_string()),
+            pa.field("warning", pa.string()),
+        ]
+    ),
+    # one row per bounding box
+    "boxes": pa.schema(
+        [
+            *_ITEM,
+            pa.field("box_index", pa.int32()),
+            pa.field("class_id", pa.int64()),
+            pa.field("class_name", pa.string()),
+            pa.field("left", pa.float64()),
+            pa.field("top", pa.float64()),
+            pa.field("width", pa.float64()),
+            pa.field("height", pa.float64()),
+            pa.field("confidence", pa.float64()),
+            pa.field("image_width", pa.int64()),
+            pa.field("image_height", pa.int64()),
+            pa.field("image_depth", pa.int64()),
+        ]
+    ),
+    # one row per class of a multi-label answer
+    "classes": pa.schema(
+        [
+            *_ITEM,
+            pa.field("class_id", pa.int64()),
+            pa.field("class_name", pa.string()),
+            pa.field("confidence", pa.float64()),
+        ]
+    ),
+    # one row per entry of a semantic-segmentation colour map
+    "segments": pa.schema(
+        [
+            *_ITEM,
+            pa.field("mask_ref", pa.string()),
+            pa.field("class_id", pa.int64()),
+            pa.field("class_name", pa.string()),
+            pa.field("hex_color", pa.string()),
+            pa.field("confidence", pa.float64()),
+        ]
+    ),
+    # one row per named-entity span
+    "entities": pa.schema(
+        [
+            *_ITEM,
+            pa.field("entity_index", pa.int32()),
+            pa.field("label", pa.string()),
+            pa.field("start_offset", pa.int64()),
+            pa.field("end_offset", pa.int64()),
+            pa.field("text", pa.string()),
+            pa.field("confidence", pa.float64()),
+        ]
+    ),
+    # one row per verification comment
+    "feedback": pa.schema(
+        [
+            *_ITEM,
+            pa.field("comment_index", pa.int32()),
+            pa.field("comment", pa.string()),
+        ]
+    ),
+    # one row per line (or whole file, line null) that could not be read
+    "quarantine": pa.schema(
+        [
+            pa.field("file", pa.string(), nullable=False),
+            pa.field("line", pa.int64()),
+            pa.field("byte_offset", pa.int64()),
+            pa.field("error", pa.string(), nullable=False),
+            pa.field("raw", pa.large_string()),
+        ]
+    ),
+    # one row per job
+    "jobs": pa.schema(
+        [
+            pa.field("label_attribute", pa.string()),
+            pa.field("status", pa.string(), nullable=False),
+            pa.field("manifest", pa.string()),
+            pa.field("lines", pa.int64(), nullable=False),
+            pa.field("labeled_lines", pa.int64(), nullable=False),
+            pa.field("quarantined_lines", pa.int64(), nullable=False),
+            pa.field("fingerprint", pa.string()),
+            pa.field("ingested_at", _TS),
+        ]
+    ),
+}
+
+# Tables derived from manifest lines, in the order the flattener emits them.
+LINE_TABLES = ("objects", "labels", "boxes", "classes", "segments", "entities", "feedback")
+TABLES = tuple(FILE_SCHEMAS)
+
+
+def full_schema(table: str) -> pa.Schema:
+    """The schema a reader sees: partition columns first, then the file's columns."""
+    parts = [pa.field(name, pa.string(), nullable=False) for name in PARTITION_COLUMNS]
+    return pa.schema([*parts, *FILE_SCHEMAS[table]])

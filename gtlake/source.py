@@ -1,0 +1,136 @@
+"""Source listing: the job directories under SOURCE, the files of each, and their fingerprints.
+
+The whole prefix is listed once (one paginated, recursive listing on S3, no per-object round
+trips) and grouped by job directory. Every direct subdirectory of SOURCE is a job directory, except
+names starting with `.` or `_`; SOURCE itself is the only job when it holds `manifests/`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from gtlake.errors import SourceError
+from gtlake.storage import Location
+
+OUTPUT_MANIFEST = "manifests/output/output.manifest"
+_INTERMEDIATE = re.compile(r"^manifests/intermediate/(\d+)/output\.manifest$")
+
+_KINDS = (
+    (re.compile(r"^manifests/output/output\.manifest$"), "output-manifest"),
+    (_INTERMEDIATE, "intermediate-manifest"),
+    (re.compile(r"^annotations/worker-response/"), "worker-response"),
+    (re.compile(r"^annotations/consolidated-annotation/consolidation-request/"), "consolidation-request"),
+    (re.compile(r"^annotations/consolidated-annotation/consolidation-response/"), "consolidation-response"),
+    (re.compile(r"^annotations/consolidated-annotation/output/"), "consolidated-output"),
+    (re.compile(r"^annotations/intermediate/"), "annotation-intermediate"),
+    (re.compile(r"^activelearning/"), "activelearning"),
+    (re.compile(r"^inference/"), "inference"),
+    (re.compile(r"^training/"), "training"),
+    (re.compile(r"^annotation-tool/"), "annotation-tool"),
+    (re.compile(r"^temp/"), "temp"),
+)  # fmt: skip
+
+
+def file_kind(relpath: str) -> str:
+    """What a file under a job directory is (the `files.kind` column)."""
+    for pattern, kind in _KINDS:
+        if pattern.search(relpath):
+            return kind
+    return "other"
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: str  # relative to the job directory, `/`-separated
+    size: int
+    etag: str | None
+    last_modified: datetime | None
+
+    @property
+    def kind(self) -> str:
+        return file_kind(self.path)
+
+
+@dataclass
+class JobDir:
+    name: str
+    path: str  # the job directory as the filesystem names it
+    files: list[SourceFile] = field(default_factory=list)
+
+    def manifest(self) -> tuple[SourceFile | None, str]:
+        """The manifest to ingest and the job's status.
+
+        The final output manifest once it exists (`complete`); before that, the newest
+        intermediate manifest (`in-progress`), or none.
+        """
+        newest: tuple[int, SourceFile] | None = None
+        for f in self.files:
+            if f.path == OUTPUT_MANIFEST:
+                return f, "complete"
+            match = _INTERMEDIATE.match(f.path)
+            if match and (newest is None or int(match.group(1)) > newest[0]):
+                newest = (int(match.group(1)), f)
+        return (newest[1] if newest else None), "in-progress"
+
+    def fingerprint(self) -> str:
+        """A digest of every file's path, size and ETag (modification time for local files)."""
+        digest = hashlib.sha256()
+        for f in sorted(self.files, key=lambda f: f.path):
+            stamp = f.etag or (f.last_modified.isoformat() if f.last_modified else "")
+            digest.update(f"{f.path}\0{f.size}\0{stamp}\n".encode())
+        return digest.hexdigest()[:32]
+
+
+def list_jobs(location: Location, names: list[str] | None = None) -> list[JobDir]:
+    """The job directories under `location`, sorted by name, each with its files."""
+    fs = location.fs()
+    root = location.root
+    try:
+        if not fs.isdir(root):
+            raise SourceError(f"source {location.url} does not exist or is not a directory")
+        listing = fs.find(root, detail=True, withdirs=True)
+    except SourceError:
+        raise
+    except FileNotFoundError as exc:
+        raise SourceError(f"source {location.url} does not exist") from exc
+    except PermissionError as exc:
+        raise SourceError(f"source {location.url} cannot be read: permission denied") from exc
+
+    single = any(p[len(root) + 1 :].startswith("manifests/") for p in listing)
+    single_name = root.rsplit("/", 1)[-1]
+    jobs: dict[str, JobDir] = {single_name: JobDir(single_name, root)} if single else {}
+    for path, info in listing.items():
+        rel = path[len(root) + 1 :]
+        if not rel:
+            continue
+        if single:
+            name, inner = single_name, rel
+        else:
+            name, _, inner = rel.partition("/")
+            if name.startswith((".", "_")):
+                continue
+            jobs.setdefault(name, JobDir(name, f"{root}/{name}"))
+        if inner and info.get("type") == "file":
+            jobs[name].files.append(_source_file(inner, info))
+    selected = sorted(jobs.values(), key=lambda j: j.name)
+    if names:
+        missing = sorted(set(names) - {j.name for j in selected})
+        if missing:
+            raise SourceError(f"no job directory named {', '.join(missing)} under {location.url}")
+        selected = [j for j in selected if j.name in set(names)]
+    return selected
+
+
+def _source_file(relpath: str, info: dict) -> SourceFile:
+    etag = info.get("ETag") or info.get("etag")
+    modified = info.get("LastModified") or info.get("mtime") or info.get("last_modified")
+    if isinstance(modified, (int, float)):
+        modified = datetime.fromtimestamp(modified, UTC)
+    elif isinstance(modified, datetime) and modified.tzinfo is None:
+        modified = modified.replace(tzinfo=UTC)
+    elif not isinstance(modified, datetime):
+        modified = None
+    return SourceFile(relpath, int(info.get("size") or 0), etag.strip('"') if etag else None, modified)

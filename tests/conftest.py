@@ -1,0 +1,33 @@
+"""Shared fixtures: paths to the bundled real samples and a helper to build job trees."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("GTLAKE_SHARED", ROOT.parent / "shared"))
+REAL = SHARED / "samples" / "real"
+
+
+@pytest.fixture
+def real() -> Path:
+    """`../shared/samples/real`: real Ground Truth files (see its SOURCES.md)."""
+    assert REAL.is_dir(), f"real samples not found at {REAL}"
+    return REAL
+
+
+def write_job(root: Path, job: str, lines: list[str] | bytes, manifest: str = "output") -> Path:
+    """Write a job directory with one manifest (`output`, or an intermediate iteration number)."""
+    rel = (
+        "manifests/output/output.manifest"
+        if manifest == "output"
+        else f"manifests/intermediate/{manifest}/output.manifest"
+    )
+    path = root / job / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = lines if isinstance(lines, bytes) else "".join(line + "\n" for line in lines).encode()
+    path.write_bytes(data)
+    return path
