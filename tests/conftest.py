@@ -31,3 +31,6 @@ def write_job(root: Path, job: str, lines: list[str] | bytes, manifest: str = "o
     data = lines if isinstance(lines, bytes) else "".join(line + "\n" for line in lines).encode()
     path.write_bytes(data)
     return path
+
+
+pytest_plugins = ["tests.s3server"]
