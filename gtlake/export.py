@@ -15,7 +15,7 @@ from typing import IO
 import orjson
 import pyarrow.dataset as ds
 
-from gtlake.errors import LakeError
+from gtlake.errors import GtlakeError, LakeError
 from gtlake.flatten import rebuild_line
 from gtlake.storage import Location, partition_value
 
@@ -26,15 +26,21 @@ def _job_table(lake: Location, table: str, job: str, columns: list[str]):
     if not fs.exists(path):
         return None
     dataset = ds.dataset(path, format="parquet", partitioning="hive", filesystem=fs)
-    return dataset.to_table(columns=columns).sort_by("line")
+    table = dataset.to_table(columns=columns)
+    return table.sort_by("line") if "line" in columns else table
 
 
 def export_lines(lake: Location, job: str) -> list[dict]:
     """The job's manifest lines, rebuilt, in line order."""
     objects = _job_table(lake, "objects", job, ["line", "source_ref", "source", "attributes"])
     if objects is None:
-        raise LakeError(f"job {job!r} is not in the lake {lake.url}")
-    labels = _job_table(lake, "labels", job, ["line", "attribute", "metadata_key", "value", "metadata"])
+        # A job ingested with no lines (empty manifest, none yet) has a `jobs` row only.
+        if _job_table(lake, "jobs", job, ["lines"]) is None:
+            raise LakeError(f"job {job!r} is not in the lake {lake.url}")
+        return []
+    labels = _job_table(
+        lake, "labels", job, ["line", "attribute", "metadata_key", "value", "metadata"]
+    )
     by_line: dict[int, list] = defaultdict(list)
     if labels is not None:
         for row in zip(*(labels[c].to_pylist() for c in labels.column_names), strict=True):
@@ -54,9 +60,12 @@ def export(lake: Location, job: str, out: str | None = None) -> int:
         stream = sys.stdout.buffer
         _write(stream, lines)
     else:
-        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-        with open(out, "wb") as stream:
-            _write(stream, lines)
+        try:
+            os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+            with open(out, "wb") as stream:
+                _write(stream, lines)
+        except OSError as exc:
+            raise GtlakeError(f"cannot write {out}: {exc.strerror or exc}") from exc
     return len(lines)
 
 

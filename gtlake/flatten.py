@@ -5,21 +5,42 @@ Ground Truth writes, for each label attribute ``A``, the keys ``A`` (or ``A-ref`
 its metadata is an object whose ``type`` starts with ``groundtruth/``; every other key is passed
 through untouched into ``objects.attributes`` (``textract-ref``, ``annotator-metadata``, hand-made
 pre-labels, ...).
+
+A line arrives as a dict whose values are either plain Python values or ``msgspec.Raw`` spans of the
+original JSON text (the manifest reader splits each line only at its top level). Raw values are
+decoded only where a column needs them, and passthrough keys, label values and metadata are stored
+as their original text, so nothing is re-serialised on the hot path and nothing can change.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+import msgspec
 import orjson
 
 from gtlake.errors import LineError
-from gtlake.tasktypes import Row, handler_for, is_groundtruth_type, normalize_type
+from gtlake.tasktypes import Row, decode_raw, is_groundtruth_type, normalize_type, read_label
 
 SOURCE_KEYS = ("source-ref", "source")
 _JOB_PREFIX = "labeling-job/"
+_Raw = msgspec.Raw
+_decode = decode_raw
+
+
+def plain(value: Any) -> Any:
+    """A value as a Python object (decoding a Raw span)."""
+    return _decode(value) if type(value) is _Raw else value
+
+
+def json_text(value: Any) -> str:
+    """A value as JSON text: a Raw span's original text, else compact JSON."""
+    if type(value) is _Raw:
+        return bytes(value).decode()
+    return orjson.dumps(value).decode()
 
 
 class Label(NamedTuple):
@@ -38,9 +59,11 @@ def find_labels(obj: dict[str, Any]) -> list[Label]:
     """The label attributes of a line, in key order."""
     labels = []
     for key, meta in obj.items():
-        if not key.endswith("-metadata") or not isinstance(meta, dict):
+        if not key.endswith("-metadata"):
             continue
-        if not is_groundtruth_type(meta.get("type")):
+        if type(meta) is _Raw:
+            meta = _decode(meta)
+        if type(meta) is not dict or not is_groundtruth_type(meta.get("type")):
             continue
         base = key[:-9]
         if "-metadata" in base:  # label attribute names never contain -metadata
@@ -93,37 +116,41 @@ def human_annotated(meta: dict) -> bool | None:
 def object_id(obj: dict[str, Any]) -> str | None:
     """A stable 64-bit hash (hex) of the data object's `source-ref`, else its `source`."""
     for key in SOURCE_KEYS:
-        value = obj.get(key)
+        value = plain(obj.get(key))
         if isinstance(value, str):
-            return hashlib.blake2b(value.encode(), digest_size=8).hexdigest()
+            return hash_id(value)
     return None
+
+
+def hash_id(text: str | None) -> str | None:
+    return None if text is None else hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 def flatten_line(line: int, obj: dict[str, Any], own_attribute: str | None) -> LineRows:
     """Rows of one parsed line. Raises LineError when the line breaks a Ground Truth rule."""
     labels = find_labels(obj)
     label_keys = {key for label in labels for key in (label.attribute, label.metadata_key)}
-    oid = object_id(obj)
-    source_ref = obj.get("source-ref")
-    source = obj.get("source")
+    source_ref = plain(obj.get("source-ref"))
+    source = plain(obj.get("source"))
     source_ref = source_ref if isinstance(source_ref, str) else None
     source = source if isinstance(source, str) else None
-    passthrough = {
-        k: v
+    oid = hash_id(source_ref if source_ref is not None else source)
+    passthrough = [
+        (k, v)
         for k, v in obj.items()
         if k not in label_keys
         and not (k == "source-ref" and source_ref is not None)
         and not (k == "source" and source is not None)
-    }
-    object_row = (line, oid, source_ref, source, orjson.dumps(passthrough).decode())
+    ]
+    object_row = (line, oid, source_ref, source, _object_text(passthrough))
 
     label_rows: list[Row] = []
     items: list[tuple[str, Row]] = []
     for attribute, metadata_key, meta in labels:
         kind = normalize_type(meta["type"])
-        value = obj[attribute]
+        raw_value = obj[attribute]
         try:
-            facts = handler_for(kind)(value, meta, source, (line, oid, attribute))
+            facts = read_label(kind, raw_value, meta, source, (line, oid, attribute))
             row = (
                 line,
                 oid,
@@ -137,9 +164,9 @@ def flatten_line(line: int, obj: dict[str, Any], own_attribute: str | None) -> L
                 facts.confidence,
                 facts.class_id,
                 facts.class_name if isinstance(facts.class_name, str) else None,
-                _text(meta.get("adjustment-status")),
-                orjson.dumps(value).decode(),
-                orjson.dumps(meta).decode(),
+                text_or_json(meta.get("adjustment-status")),
+                json_text(raw_value),
+                json_text(obj[metadata_key]),
                 facts.warning,
             )
         except LineError as exc:
@@ -149,7 +176,15 @@ def flatten_line(line: int, obj: dict[str, Any], own_attribute: str | None) -> L
     return LineRows(object_row, label_rows, items)
 
 
-def _text(value: object) -> str | None:
+def _object_text(pairs: list[tuple[str, Any]]) -> str:
+    """The passthrough keys as one JSON object, each value kept as its original text."""
+    if not pairs:
+        return "{}"
+    parts = [orjson.dumps(k).decode() + ":" + json_text(v) for k, v in pairs]
+    return "{" + ",".join(parts) + "}"
+
+
+def text_or_json(value: object) -> str | None:
     return value if value is None or isinstance(value, str) else orjson.dumps(value).decode()
 
 
@@ -168,8 +203,16 @@ def rebuild_line(
         obj["source-ref"] = source_ref
     if source is not None:
         obj["source"] = source
-    obj.update(orjson.loads(attributes))
+    obj.update(_loads(attributes))
     for attribute, metadata_key, value, metadata in labels:
-        obj[attribute] = orjson.loads(value)
-        obj[metadata_key] = orjson.loads(metadata)
+        obj[attribute] = _loads(value)
+        obj[metadata_key] = _loads(metadata)
     return obj
+
+
+def _loads(text: str) -> Any:
+    """Parse stored JSON text; the standard library takes what orjson refuses (ints > 64 bits)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)

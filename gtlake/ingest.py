@@ -7,6 +7,7 @@ skipped unless `full` is set.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -19,15 +20,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from gtlake.columnar import GroupRows, flatten_group
 from gtlake.errors import GtlakeError, LakeError, LineError
-from gtlake.flatten import flatten_line, find_labels, label_job
+from gtlake.flatten import LineRows, created_at, find_labels, flatten_line, label_job
+from gtlake.jobtables import job_tables
 from gtlake.manifest import Bad, Parsed, RawLine, parse, read_blocks
 from gtlake.schemas import TABLES
 from gtlake.source import JobDir, list_jobs
+from gtlake.state import read_fingerprints
 from gtlake.storage import Location
+from gtlake.tasktypes import BoxGroup, box_groups_table
 from gtlake.writer import JobWriter, to_arrow
 
 UNLABELED = "unlabeled"
+_SAMPLE = 200  # lines of the first block that give the provisional own attribute
 
 
 @dataclass
@@ -77,18 +83,25 @@ def choose_own_attribute(job: str, attributes: dict[str, _Attribute]) -> str | N
     return max(attributes, key=lambda a: attributes[a].lines) if attributes else None
 
 
-def _learn(job: str, attributes: dict[str, _Attribute], label_rows: list[tuple]) -> None:
+def _learn(
+    job: str,
+    attributes: dict[str, _Attribute],
+    attribute: str,
+    kind: str,
+    label_jobs: list[str | None],
+    created: list[datetime | None],
+) -> None:
+    """Count one attribute's labels, note whether they name the job, and the latest date."""
+    seen = attributes.get(attribute)
+    if seen is None:
+        seen = attributes[attribute] = _Attribute(kind)
+    seen.lines += len(label_jobs)
     lowered = job.lower()
-    for row in label_rows:
-        attribute, name, kind, created = row[2], row[4], row[5], row[8]
-        seen = attributes.get(attribute)
-        if seen is None:
-            seen = attributes[attribute] = _Attribute(kind)
-        seen.lines += 1
-        if name is not None and name.lower() == lowered:
-            seen.own_job = True
-        if created is not None and (seen.latest is None or created > seen.latest):
-            seen.latest = created
+    if not seen.own_job:
+        seen.own_job = any(name is not None and name.lower() == lowered for name in label_jobs)
+    dates = [d for d in created if d is not None]
+    if dates and (seen.latest is None or max(dates) > seen.latest):
+        seen.latest = max(dates)
 
 
 def _provisional_own(job: str, parsed: list[Parsed]) -> str | None:
@@ -99,35 +112,60 @@ def _provisional_own(job: str, parsed: list[Parsed]) -> str | None:
             labels = find_labels(p.obj)
         except LineError:
             continue
-        rows = []
         for label in labels:
             created = None
-            text = label.metadata.get("creation-date")
-            if isinstance(text, str):
-                try:
-                    created = datetime.fromisoformat(text)
-                except ValueError:
-                    pass
-            rows.append((0, 0, label.attribute, 0, label_job(label.metadata), "", 0, 0, created))
-        _learn(job, attributes, rows)
+            with contextlib.suppress(LineError):
+                created = created_at(label.metadata)
+            _learn(job, attributes, label.attribute, "", [label_job(label.metadata)], [created])
     return choose_own_attribute(job, attributes)
 
 
 class _Block:
-    """The rows of one block of lines, by table."""
+    """The rows of one block of lines, by table: Arrow tables from the columnar path, row tuples
+    from the line-by-line path."""
 
-    def __init__(self) -> None:
-        self.tables: dict[str, list[tuple]] = {t: [] for t in TABLES}
+    def __init__(self, job: str, attributes: dict[str, _Attribute]) -> None:
+        self.job = job
+        self.attributes = attributes
+        self.parts: dict[str, list[pa.Table]] = {t: [] for t in TABLES}
+        self.rows: dict[str, list] = {t: [] for t in TABLES}
         self.raw: list[bytes] = []
 
     def add_bad(self, file: str, bad: Bad) -> None:
-        self.tables["quarantine"].append((file, bad.line, bad.offset, bad.error, bad.raw))
+        self.rows["quarantine"].append((file, bad.line, bad.offset, bad.error, bad.raw))
 
-    def arrow(self, table: str) -> pa.Table:
-        if table == "objects":
-            raw = pa.array(self.raw, pa.large_binary()).cast(pa.large_string())
-            return to_arrow(table, self.tables[table], {"raw": raw})
-        return to_arrow(table, self.tables[table])
+    def add_group(self, group: GroupRows) -> None:
+        self.parts["objects"].append(group.objects)
+        self.parts["labels"].extend(group.labels)
+        for table, rows in group.items.items():
+            self.rows[table].extend(rows)
+        for learned in group.learned:
+            _learn(self.job, self.attributes, *learned)
+
+    def add_line(self, p: Parsed, rows: LineRows) -> None:
+        self.rows["objects"].append(rows.object)
+        self.raw.append(p.data)
+        self.rows["labels"].extend(rows.labels)
+        for table, row in rows.items:
+            self.rows[table].append(row)
+        for row in rows.labels:  # (line, object_id, attribute, metadata_key, label_job, kind, ...)
+            _learn(self.job, self.attributes, row[2], row[5], [row[4]], [row[8]])
+
+    def arrow(self, table: str) -> pa.Table | None:
+        """The block's rows of `table` (None when it has none)."""
+        parts = list(self.parts[table])
+        rows = self.rows[table]
+        if table == "boxes" and rows:
+            groups = [r for r in rows if type(r) is BoxGroup]
+            rows = [r for r in rows if type(r) is not BoxGroup]
+            if groups:
+                parts.append(box_groups_table(groups))
+        if rows:
+            raw = {"raw": pa.array(self.raw, pa.large_string())} if table == "objects" else None
+            parts.append(to_arrow(table, rows, raw))
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else pa.concat_tables(parts)
 
 
 def ingest_job(
@@ -152,13 +190,14 @@ def ingest_job(
                 for block in read_blocks(stream):
                     parsed = [parse(raw) for raw in block]
                     if not decided:
-                        own = _provisional_own(job.name, [p for p in parsed if type(p) is Parsed])
+                        sample = [p for p in parsed[:_SAMPLE] if type(p) is Parsed]
+                        own = _provisional_own(job.name, sample)
                         decided = own is not None
-                    rows = _flatten_block(manifest.path, parsed, own)
-                    _learn(job.name, attributes, rows.tables["labels"])
+                    block_rows = _flatten_block(job.name, attributes, manifest.path, parsed, own)
                     for table in TABLES:
-                        if rows.tables[table]:
-                            writer.write(table, rows.arrow(table))
+                        data = block_rows.arrow(table)
+                        if data is not None:
+                            writer.write(table, data)
                     if on_bytes is not None:
                         on_bytes(_block_bytes(block))
             result.bytes = manifest.size
@@ -171,6 +210,8 @@ def ingest_job(
         result.lines = writer.rows["objects"]
         result.quarantined = writer.rows["quarantine"]
         result.labeled_lines = attributes[final].lines if final else 0
+        for table, data in job_tables(job, source, final):
+            writer.write(table, data)
         writer.write("jobs", to_arrow("jobs", [_jobs_row(result, final, job)]))
         result.rows = dict(writer.rows)
         writer.commit(result.type)
@@ -180,24 +221,29 @@ def ingest_job(
     return result
 
 
-def _flatten_block(file: str, parsed: list[Parsed | Bad], own: str | None) -> _Block:
-    block = _Block()
-    objects, labels = block.tables["objects"], block.tables["labels"]
-    tables = block.tables
+def _flatten_block(
+    job: str, attributes: dict[str, _Attribute], file: str, parsed: list, own: str | None
+) -> _Block:
+    """Flatten a block: each group of same-keyed lines columnar, else line by line."""
+    block = _Block(job, attributes)
+    groups: dict[tuple, list[Parsed]] = {}
     for p in parsed:
         if type(p) is Bad:
             block.add_bad(file, p)
+        else:
+            groups.setdefault(tuple(p.obj), []).append(p)
+    for lines in groups.values():
+        group = flatten_group(lines, own)
+        if group is not None:
+            block.add_group(group)
             continue
-        try:
-            rows = flatten_line(p.line, p.obj, own)
-        except LineError as exc:
-            block.add_bad(file, Bad(p.line, p.offset, str(exc), p.data.decode()))
-            continue
-        objects.append(rows.object)
-        block.raw.append(p.data)
-        labels.extend(rows.labels)
-        for table, row in rows.items:
-            tables[table].append(row)
+        for p in lines:
+            try:
+                rows = flatten_line(p.line, p.obj, own)
+            except LineError as exc:
+                block.add_bad(file, Bad(p.line, p.offset, str(exc), p.data.decode()))
+                continue
+            block.add_line(p, rows)
     return block
 
 
@@ -230,15 +276,7 @@ def _jobs_row(result: JobResult, own: str | None, job: JobDir) -> tuple:
 
 def lake_fingerprints(lake: Location) -> dict[str, str]:
     """The fingerprint of every job as last ingested (kept in the lake's `jobs` table)."""
-    if lake.is_s3:
-        return {}
-    path = lake.join("jobs")
-    if not os.path.isdir(path):
-        return {}
-    import pyarrow.dataset as ds
-
-    table = ds.dataset(path, partitioning="hive").to_table(columns=["job", "fingerprint"])
-    return dict(zip(table["job"].to_pylist(), table["fingerprint"].to_pylist(), strict=True))
+    return read_fingerprints(lake)
 
 
 def _run_job(job: JobDir, lake: Location, source: Location) -> JobResult:

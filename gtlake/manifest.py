@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import IO, Any, NamedTuple
 
-import orjson
+import msgspec
 
 BLOCK_SIZE = 8 << 20
 BOM = b"\xef\xbb\xbf"
@@ -28,7 +28,7 @@ class Parsed(NamedTuple):
     line: int
     offset: int
     data: bytes
-    obj: dict[str, Any]
+    obj: dict[str, Any]  # top-level keys; values are msgspec.Raw spans of the line's text
 
 
 class Bad(NamedTuple):
@@ -75,21 +75,37 @@ def read_blocks(stream: IO[bytes], block_size: int = BLOCK_SIZE) -> Iterator[lis
             return
 
 
+_split = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
+# What a valid JSON line that is not an object is, by its first byte (decoding it again could
+# fail: msgspec refuses numbers such as 1e400 that the JSON grammar allows).
+_KINDS = {ord("["): "a list", ord('"'): "a string", ord("t"): "a boolean", ord("f"): "a boolean",
+          ord("n"): "null"}  # fmt: skip
+
+
 def parse(raw: RawLine) -> Parsed | Bad:
-    """One line as a JSON object, or the reason it is not one."""
+    """One line as a JSON object split at its top level, or the reason it is not one.
+
+    The whole line is validated (msgspec), but only the top level is turned into Python objects:
+    each value stays a `msgspec.Raw` span of the original text.
+    """
+    data = raw.data
     try:
-        obj = orjson.loads(raw.data)
-    except orjson.JSONDecodeError as exc:
-        return Bad(raw.line, raw.offset, _json_error(raw, exc), _text(raw.data))
-    if not isinstance(obj, dict):
-        kind = {list: "a list", str: "a string", bool: "a boolean"}.get(type(obj), "a number")
-        if obj is None:
-            kind = "null"
-        return Bad(raw.line, raw.offset, f"line is {kind}, expected a JSON object", _text(raw.data))
-    return Parsed(raw.line, raw.offset, raw.data, obj)
+        obj = _split(data)
+    except msgspec.ValidationError:
+        kind = _KINDS.get(data.lstrip()[0], "a number")
+        return Bad(raw.line, raw.offset, f"line is {kind}, expected a JSON object", _text(data))
+    except msgspec.DecodeError as exc:
+        return Bad(raw.line, raw.offset, _json_error(raw, exc), _text(data))
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            error = f"invalid UTF-8 at byte {bad.start} of the line"
+            return Bad(raw.line, raw.offset, error, _text(data))
+    return Parsed(raw.line, raw.offset, data, obj)
 
 
-def _json_error(raw: RawLine, exc: orjson.JSONDecodeError) -> str:
+def _json_error(raw: RawLine, exc: Exception) -> str:
     try:
         raw.data.decode("utf-8")
     except UnicodeDecodeError as bad:

@@ -105,6 +105,60 @@ FILE_SCHEMAS: dict[str, pa.Schema] = {
             pa.field("comment", pa.string()),
         ]
     ),
+    # one row per answer of one worker in a worker-response file
+    # (`annotations/worker-response/iteration-<n>/<object-index>/<timestamp>.json`)
+    "worker_responses": pa.schema(
+        [
+            pa.field("iteration", pa.int32()),
+            pa.field("object_index", pa.int64()),
+            pa.field("file", pa.string(), nullable=False),
+            pa.field("answer_index", pa.int32(), nullable=False),
+            pa.field("worker_id", pa.string()),
+            pa.field("workforce", pa.string()),
+            pa.field("acceptance_time", _TS),
+            pa.field("submission_time", _TS),
+            pa.field("time_spent_s", pa.float64()),
+            pa.field("answer", pa.large_string()),
+            pa.field("worker_metadata", pa.string()),
+        ]
+    ),
+    # one row per worker annotation of a consolidation request, and per data object of a
+    # consolidation response (`annotations/consolidated-annotation/consolidation-*/iteration-<n>/`)
+    "consolidation": pa.schema(
+        [
+            pa.field("iteration", pa.int32()),
+            pa.field("file", pa.string(), nullable=False),
+            pa.field("direction", pa.string(), nullable=False),
+            pa.field("entry_index", pa.int32(), nullable=False),
+            pa.field("dataset_object_id", pa.string()),
+            pa.field("data_object", pa.large_string()),
+            pa.field("annotation_index", pa.int32()),
+            pa.field("worker_id", pa.string()),
+            pa.field("workforce", pa.string()),
+            pa.field("content", pa.large_string()),
+        ]
+    ),
+    # one row per intermediate manifest (`manifests/intermediate/<n>/output.manifest`)
+    "iterations": pa.schema(
+        [
+            pa.field("iteration", pa.int32(), nullable=False),
+            pa.field("file", pa.string(), nullable=False),
+            pa.field("lines", pa.int64(), nullable=False),
+            pa.field("labeled_lines", pa.int64(), nullable=False),
+            pa.field("bad_lines", pa.int64(), nullable=False),
+            pa.field("size", pa.int64(), nullable=False),
+        ]
+    ),
+    # one row per object under the job directory, as listed
+    "files": pa.schema(
+        [
+            pa.field("path", pa.string(), nullable=False),
+            pa.field("kind", pa.string(), nullable=False),
+            pa.field("size", pa.int64(), nullable=False),
+            pa.field("etag", pa.string()),
+            pa.field("last_modified", _TS),
+        ]
+    ),
     # one row per line (or whole file, line null) that could not be read
     "quarantine": pa.schema(
         [

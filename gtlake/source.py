@@ -1,8 +1,10 @@
 """Source listing: the job directories under SOURCE, the files of each, and their fingerprints.
 
-The whole prefix is listed once (one paginated, recursive listing on S3, no per-object round
-trips) and grouped by job directory. Every direct subdirectory of SOURCE is a job directory, except
-names starting with `.` or `_`; SOURCE itself is the only job when it holds `manifests/`.
+The whole prefix is listed once (one paginated, recursive listing on S3: `ListObjectsV2` pages of
+1,000 keys, no per-object round trips; sizes, ETags and modification times come from the listing)
+and grouped by job directory. Every direct subdirectory of SOURCE is a job directory, except names
+starting with `.` or `_`; SOURCE itself is the only job when it holds `manifests/`. Zero-byte
+"directory marker" keys (ending in `/`, written by some S3 consoles and tools) are not files.
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ from gtlake.storage import Location
 OUTPUT_MANIFEST = "manifests/output/output.manifest"
 _INTERMEDIATE = re.compile(r"^manifests/intermediate/(\d+)/output\.manifest$")
 
+_CONSOLIDATED = "annotations/consolidated-annotation/"
 _KINDS = (
     (re.compile(r"^manifests/output/output\.manifest$"), "output-manifest"),
     (_INTERMEDIATE, "intermediate-manifest"),
     (re.compile(r"^annotations/worker-response/"), "worker-response"),
-    (re.compile(r"^annotations/consolidated-annotation/consolidation-request/"), "consolidation-request"),
-    (re.compile(r"^annotations/consolidated-annotation/consolidation-response/"), "consolidation-response"),
-    (re.compile(r"^annotations/consolidated-annotation/output/"), "consolidated-output"),
+    (re.compile(rf"^{_CONSOLIDATED}consolidation-request/"), "consolidation-request"),
+    (re.compile(rf"^{_CONSOLIDATED}consolidation-response/"), "consolidation-response"),
+    (re.compile(rf"^{_CONSOLIDATED}output/"), "consolidated-output"),
     (re.compile(r"^annotations/intermediate/"), "annotation-intermediate"),
     (re.compile(r"^activelearning/"), "activelearning"),
     (re.compile(r"^inference/"), "inference"),
@@ -75,6 +78,15 @@ class JobDir:
                 newest = (int(match.group(1)), f)
         return (newest[1] if newest else None), "in-progress"
 
+    def intermediate(self) -> list[tuple[int, SourceFile]]:
+        """Every `manifests/intermediate/<n>/output.manifest`, by iteration number."""
+        found = []
+        for f in self.files:
+            match = _INTERMEDIATE.match(f.path)
+            if match:
+                found.append((int(match.group(1)), f))
+        return sorted(found, key=lambda pair: pair[0])
+
     def fingerprint(self) -> str:
         """A digest of every file's path, size and ETag (modification time for local files)."""
         digest = hashlib.sha256()
@@ -98,6 +110,8 @@ def list_jobs(location: Location, names: list[str] | None = None) -> list[JobDir
         raise SourceError(f"source {location.url} does not exist") from exc
     except PermissionError as exc:
         raise SourceError(f"source {location.url} cannot be read: permission denied") from exc
+    except OSError as exc:
+        raise SourceError(f"source {location.url} cannot be listed: {exc}") from None
 
     single = any(p[len(root) + 1 :].startswith("manifests/") for p in listing)
     single_name = root.rsplit("/", 1)[-1]
@@ -113,7 +127,7 @@ def list_jobs(location: Location, names: list[str] | None = None) -> list[JobDir
             if name.startswith((".", "_")):
                 continue
             jobs.setdefault(name, JobDir(name, f"{root}/{name}"))
-        if inner and info.get("type") == "file":
+        if inner and info.get("type") == "file" and not inner.endswith("/"):
             jobs[name].files.append(_source_file(inner, info))
     selected = sorted(jobs.values(), key=lambda j: j.name)
     if names:
@@ -125,12 +139,17 @@ def list_jobs(location: Location, names: list[str] | None = None) -> list[JobDir
 
 
 def _source_file(relpath: str, info: dict) -> SourceFile:
+    """A listing entry (s3fs: `ETag` quoted, `LastModified` aware; local: `mtime` seconds)."""
     etag = info.get("ETag") or info.get("etag")
     modified = info.get("LastModified") or info.get("mtime") or info.get("last_modified")
     if isinstance(modified, (int, float)):
         modified = datetime.fromtimestamp(modified, UTC)
-    elif isinstance(modified, datetime) and modified.tzinfo is None:
-        modified = modified.replace(tzinfo=UTC)
-    elif not isinstance(modified, datetime):
+    elif isinstance(modified, datetime):
+        modified = (
+            modified.replace(tzinfo=UTC) if modified.tzinfo is None else modified.astimezone(UTC)
+        )
+    else:
         modified = None
-    return SourceFile(relpath, int(info.get("size") or 0), etag.strip('"') if etag else None, modified)
+    return SourceFile(
+        relpath, int(info.get("size") or 0), etag.strip('"') if etag else None, modified
+    )

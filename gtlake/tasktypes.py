@@ -4,18 +4,28 @@ Every label attribute is read by the handler of its type. A handler is a pure fu
 ``(value, metadata, source_text, prefix) -> Facts``: the label-level facts (confidence, class) and
 the item rows it produces (boxes, classes, segments, entities, feedback), each row a tuple in the
 column order of its schema in :mod:`gtlake.schemas`, starting with ``prefix`` (line, object_id,
-attribute). A value that breaks the documented shape raises :class:`LineError`; unknown types get the
-generic handler and never fail.
+attribute). A value that breaks the documented shape raises :class:`LineError`; unknown types
+get the generic handler and never fail.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from operator import attrgetter
+from typing import Annotated, Any, NamedTuple
+
+import msgspec
+import pyarrow as pa
 
 from gtlake.errors import LineError
+from gtlake.schemas import FILE_SCHEMAS
 
 Row = tuple[Any, ...]
+
+_INT64 = range(-(2**63), 2**63)  # what an Arrow int64 column holds
+_DIGITS = re.compile(r"\s*-?[0-9]+\s*")  # ASCII digits only: `"²".isdigit()` is true
 
 
 class Facts(NamedTuple):
@@ -52,9 +62,9 @@ def number(value: object, what: str) -> float | None:
 
 def class_index(value: object, what: str) -> int:
     """A class index: `0` or `"0"` (both seen in real files)."""
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, int) and not isinstance(value, bool) and value in _INT64:
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and _DIGITS.fullmatch(value) and int(value) in _INT64:
         return int(value)
     raise LineError(f"{what} is {_kind(value)} {_show(value)}, expected a class index")
 
@@ -62,9 +72,9 @@ def class_index(value: object, what: str) -> int:
 def integer(value: object, what: str) -> int | None:
     if value is None:
         return None
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, int) and not isinstance(value, bool) and value in _INT64:
         return value
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and value.is_integer() and int(value) in _INT64:
         return int(value)
     raise LineError(f"{what} is {_kind(value)} {_show(value)}, expected an integer")
 
@@ -101,6 +111,9 @@ def _dict(value: object, what: str) -> dict:
     return value
 
 
+_NUMERIC = frozenset((int, float, type(None)))  # exact types: a bool is not a number here
+
+
 def _confidences(meta: dict, key: str, count: int, what: str) -> tuple[list, str | None]:
     """Per-item confidences paired by position; a count mismatch is reported, never guessed."""
     objects = meta.get(key)
@@ -108,9 +121,14 @@ def _confidences(meta: dict, key: str, count: int, what: str) -> tuple[list, str
         if count == 0:
             return [], None
         return [None] * count, f"{count} {what} but no {key}[] confidences; confidences left null"
-    items = _list(objects, key)
-    found = [number(_dict(o, f"{key}[{i}]").get("confidence"), f"{key}[{i}].confidence")
-             for i, o in enumerate(items)]  # fmt: skip
+    try:
+        found = [o.get("confidence") for o in objects]
+    except (AttributeError, TypeError):  # not a list of objects: say exactly what is wrong
+        items = _list(objects, key)
+        found = [_dict(o, f"{key}[{i}]").get("confidence") for i, o in enumerate(items)]
+    for i, conf in enumerate(found):
+        if type(conf) not in _NUMERIC:
+            number(conf, f"{key}[{i}].confidence")
     if len(found) != count:
         warning = f"{count} {what} but {len(found)} {key}[] confidences; confidences left null"
         return [None] * count, warning
@@ -163,27 +181,31 @@ def bounding_boxes(value: object, meta: dict, source: object, p: Row) -> Facts:
     depth = integer(size.get("depth"), "image_size.depth")
     annotations = _list(value.get("annotations"), "annotations")
     confidences, warning = _confidences(meta, "objects", len(annotations), "boxes")
+    names = class_map.get
     rows = []
+    # The hot loop of a bounding-box job: exact type checks inline, the messages in _bad_box.
     for i, box in enumerate(annotations):
-        box = _dict(box, f"annotations[{i}]")
-        raw_id = box.get("class_id")
-        cid = None if raw_id is None else class_index(raw_id, f"annotations[{i}].class_id")
-        row = (
-            *p,
-            i,
-            cid,
-            None if raw_id is None else class_map.get(str(raw_id).strip()),
-            number(box.get("left"), f"annotations[{i}].left"),
-            number(box.get("top"), f"annotations[{i}].top"),
-            number(box.get("width"), f"annotations[{i}].width"),
-            number(box.get("height"), f"annotations[{i}].height"),
-            confidences[i],
-            width,
-            height,
-            depth,
-        )
+        if type(box) is not dict:
+            _bad_box(i, box)
+        cid, left, top = box.get("class_id"), box.get("left"), box.get("top")
+        w, h = box.get("width"), box.get("height")
+        if not (type(left) in _NUMERIC and type(top) in _NUMERIC and type(w) in _NUMERIC
+                and type(h) in _NUMERIC):  # fmt: skip
+            _bad_box(i, box)
+        name = None
+        if cid is not None:
+            name = names(str(cid).strip() if type(cid) is str else str(cid))
+            if type(cid) is not int or cid not in _INT64:
+                cid = class_index(cid, f"annotations[{i}].class_id")
+        row = (*p, i, cid, name, left, top, w, h, confidences[i], width, height, depth)
         rows.append(("boxes", row))
     return Facts(warning=warning, items=tuple(rows))
+
+
+def _bad_box(i: int, box: object) -> None:
+    box = _dict(box, f"annotations[{i}]")
+    for key in ("left", "top", "width", "height"):
+        number(box.get(key), f"annotations[{i}].{key}")
 
 
 def segmentation(value: object, meta: dict, source: object, p: Row) -> Facts:
@@ -245,3 +267,126 @@ HANDLERS: dict[str, Handler] = {
 
 def handler_for(label_type: str) -> Handler:
     return HANDLERS.get(label_type, generic)
+
+
+# -- reading a label from the line's JSON text -------------------------------------------------
+# The manifest reader leaves each value as a msgspec.Raw span of the line. Bounding boxes, the bulk
+# of most lakes, take a columnar fast path: the value is decoded in C straight into typed structs
+# (msgspec validates every coordinate) and the boxes stay columnar (a BoxGroup per label) until the
+# block is turned into Arrow by `box_groups_table`. A value outside the documented shape (a class
+# index given as a string, a coordinate that is not a number, ...) is decoded generically and read
+# by the reference handler above, which accepts it or says exactly what is wrong. Both paths give
+# the same rows (tests/test_tasktypes.py checks this on the real files).
+
+
+# An integer an Arrow int64 column holds: a larger one fails validation and takes the
+# reference path, which quarantines the line with the reason.
+_Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
+
+
+class _Box(msgspec.Struct, gc=False):
+    class_id: _Int64 | None = None
+    left: float | None = None
+    top: float | None = None
+    width: float | None = None
+    height: float | None = None
+
+
+class _ImageSize(msgspec.Struct, gc=False):
+    width: _Int64 | None = None
+    height: _Int64 | None = None
+    depth: _Int64 | None = None
+
+
+class _BoxValue(msgspec.Struct, gc=False):
+    image_size: list[_ImageSize] | _ImageSize | None = None
+    annotations: list[_Box] | None = None
+
+
+class BoxGroup(NamedTuple):
+    """The boxes of one label, columnar until the block is written."""
+
+    prefix: Row
+    boxes: list[_Box]
+    confidences: list
+    class_map: dict
+    size: tuple[int | None, int | None, int | None]
+
+
+_GENERIC = msgspec.json.Decoder()
+_BOX_VALUE = msgspec.json.Decoder(_BoxValue)
+
+
+def decode_raw(raw: msgspec.Raw) -> Any:
+    """A Raw span as Python values. msgspec refuses numbers the JSON grammar allows (`1e400`);
+    those are read as the standard library reads them (`inf`), never an exception."""
+    try:
+        return _GENERIC.decode(raw)
+    except msgspec.ValidationError:
+        return json.loads(bytes(raw))
+
+
+def _boxes_fast(raw: msgspec.Raw, meta: dict, p: Row) -> Facts | None:
+    try:
+        value = _BOX_VALUE.decode(raw)
+    except msgspec.ValidationError:
+        return None
+    class_map = meta.get("class-map")
+    if class_map is not None and type(class_map) is not dict:
+        return None
+    boxes = value.annotations or []
+    confidences, warning = _confidences(meta, "objects", len(boxes), "boxes")
+    size = value.image_size
+    if type(size) is list:
+        size = size[0] if size else None
+    dims = (size.width, size.height, size.depth) if size is not None else (None, None, None)
+    group = BoxGroup(p, boxes, confidences, class_map or {}, dims)
+    return Facts(warning=warning, items=(("boxes", group),))
+
+
+def read_label(label_type: str, value: object, meta: dict, source: object, p: Row) -> Facts:
+    """The facts and item rows of one label; `value` is a Raw span or a plain Python value."""
+    if type(value) is msgspec.Raw:
+        if label_type == "object-detection":
+            facts = _boxes_fast(value, meta, p)
+            if facts is not None:
+                return facts
+        value = decode_raw(value)
+    return handler_for(label_type)(value, meta, source, p)
+
+
+def box_groups_table(groups: list[BoxGroup]) -> pa.Table:
+    """The `boxes` rows of many labels at once, in the column order of the `boxes` schema."""
+    schema = FILE_SCHEMAS["boxes"]
+    counts = [len(g.boxes) for g in groups]
+    parent = pa.array([i for i, n in enumerate(counts) for _ in range(n)], pa.int32())
+    boxes = [b for g in groups for b in g.boxes]
+
+    def per_group(values: list, type_: pa.DataType) -> pa.Array:
+        return pa.array(values, type_).take(parent)
+
+    def per_box(field: str) -> pa.Array:
+        return pa.array(list(map(attrgetter(field), boxes)), schema.field(field).type)
+
+    names = [
+        g.class_map.get(str(b.class_id)) if b.class_id is not None else None
+        for g in groups
+        for b in g.boxes
+    ]
+    columns = [
+        per_group([g.prefix[0] for g in groups], pa.int64()),
+        per_group([g.prefix[1] for g in groups], pa.string()),
+        per_group([g.prefix[2] for g in groups], pa.string()),
+        pa.array([j for n in counts for j in range(n)], pa.int32()),
+        per_box("class_id"),
+        pa.array(names, pa.string()),
+        per_box("left"),
+        per_box("top"),
+        per_box("width"),
+        per_box("height"),
+        pa.array([c for g in groups for c in g.confidences], pa.float64()),
+        per_group([g.size[0] for g in groups], pa.int64()),
+        per_group([g.size[1] for g in groups], pa.int64()),
+        per_group([g.size[2] for g in groups], pa.int64()),
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)

@@ -6,13 +6,23 @@ with its staged replacement in one `renameat2(RENAME_EXCHANGE)` call, so a reade
 sees either the old partition or the new one, never a mix (where the kernel or filesystem lacks the
 call, two renames leave a moment with neither, still never a mix). Tables are swapped one after the
 other: for that moment a reader can see the new `objects` beside the old `labels`.
+
+An S3 lake is staged in a local temporary directory and committed by `commit_s3`: every table's
+file is uploaded (concurrently) over the same key, `<table>/job=<job>/type=<type>/part-0.parquet`
+(a PUT replaces an object atomically, so a reader gets the old file or the new one, never both),
+then the job's leftover keys (another `type=`, tables that now have no rows) are removed in one
+bulk delete, and the `jobs` row (the ingest state) is uploaded last. docs/s3.md says what a
+reader can see meanwhile.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ctypes
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -22,14 +32,28 @@ import pyarrow.parquet as pq
 
 from gtlake.errors import LakeError
 from gtlake.schemas import FILE_SCHEMAS, TABLES
-from gtlake.storage import Location, partition_value
+from gtlake.storage import Location, partition_dir, partition_value
 
 PART = "part-0.parquet"
 STAGING = "_staging"
-_WRITE_OPTIONS: dict[str, Any] = {"compression": "zstd", "compression_level": 1}
+# Snappy: Parquet's usual codec, read everywhere, and about twice as fast to write as zstd here.
+# Dictionary encoding only where values repeat: not for the free-text and JSON columns
+# (large_string) nor the per-object ones.
+_NO_DICTIONARY = {"object_id", "source_ref", "source", "text", "comment", "path", "etag"}
 
 
-def to_arrow(table: str, rows: Sequence[tuple], extra: dict[str, pa.Array] | None = None) -> pa.Table:
+def _write_options(table: str) -> dict[str, Any]:
+    dictionary = [
+        f.name
+        for f in FILE_SCHEMAS[table]
+        if f.type != pa.large_string() and f.name not in _NO_DICTIONARY
+    ]
+    return {"compression": "snappy", "use_dictionary": dictionary}
+
+
+def to_arrow(
+    table: str, rows: Sequence[tuple], extra: dict[str, pa.Array] | None = None
+) -> pa.Table:
     """Row tuples (in schema order, minus any `extra` columns given as arrays) to an Arrow table."""
     schema = FILE_SCHEMAS[table]
     extra = extra or {}
@@ -49,15 +73,24 @@ class JobWriter:
     """Streams a job's tables into staging files and commits them as the job's partitions."""
 
     def __init__(self, lake: Location, job: str) -> None:
-        if lake.is_s3:
-            raise LakeError("writing the lake to S3 is not supported yet")
         self.lake = lake
         self.job = job
-        self.staging = lake.join(STAGING, uuid.uuid4().hex)
         self._writers: dict[str, pq.ParquetWriter] = {}
         self.rows: dict[str, int] = dict.fromkeys(TABLES, 0)
         try:
-            os.makedirs(self.staging, exist_ok=True)
+            if lake.is_s3:
+                self.staging = tempfile.mkdtemp(prefix="gtlake-staging-")
+            else:
+                self.staging = lake.join(STAGING, uuid.uuid4().hex)
+                # Another job's abort() may remove the empty `_staging` between makedirs' two
+                # mkdir calls (FileNotFoundError): try again.
+                for attempt in range(5):
+                    try:
+                        os.makedirs(self.staging, exist_ok=True)
+                        break
+                    except FileNotFoundError:
+                        if attempt == 4:
+                            raise
         except OSError as exc:
             raise LakeError(f"cannot write the lake at {lake.url}: {exc.strerror}") from exc
 
@@ -70,7 +103,9 @@ class JobWriter:
         writer = self._writers.get(table)
         if writer is None:
             os.makedirs(os.path.dirname(self._path(table)), exist_ok=True)
-            writer = pq.ParquetWriter(self._path(table), FILE_SCHEMAS[table], **_WRITE_OPTIONS)
+            writer = pq.ParquetWriter(
+                self._path(table), FILE_SCHEMAS[table], **_write_options(table)
+            )
             self._writers[table] = writer
         writer.write_table(data)
         self.rows[table] += data.num_rows
@@ -84,13 +119,20 @@ class JobWriter:
 
     def replace_staged(self, table: str, data: pa.Table) -> None:
         """Replace a finished staged table with `data` (used when a column is decided late)."""
-        pq.write_table(data, self._path(table), **_WRITE_OPTIONS)
+        pq.write_table(data, self._path(table), **_write_options(table))
 
     def commit(self, task_type: str) -> None:
         """Swap every table's `job=<job>` directory for the staged one (tables without rows are
         removed from the job's partition)."""
         for table in list(self._writers):
             self.close_table(table)
+        if self.lake.is_s3:
+            staged = {t: self._path(t) for t in TABLES if os.path.exists(self._path(t))}
+            try:
+                commit_s3(self.lake, self.job, task_type, staged)
+            finally:
+                self.abort()
+            return
         job_dir = f"job={partition_value(self.job)}"
         type_dir = f"type={partition_value(task_type)}"
         for table in TABLES:
@@ -113,10 +155,67 @@ class JobWriter:
             writer.close()
         self._writers.clear()
         shutil.rmtree(self.staging, ignore_errors=True)
-        try:
-            os.rmdir(os.path.dirname(self.staging))
-        except OSError:
-            pass
+        if not self.lake.is_s3:
+            with contextlib.suppress(OSError):
+                os.rmdir(os.path.dirname(self.staging))
+
+
+STATE_TABLE = "jobs"
+
+
+def commit_s3(lake: Location, job: str, task_type: str, staged: dict[str, str]) -> None:
+    """Replace the job's partitions in an S3 lake with the `staged` local files, by table.
+
+    1. upload every data table's file over `<table>/job=<job>/type=<type>/part-0.parquet`,
+       concurrently; 2. delete, in one bulk request, the job's other keys of those tables (an
+    old `type=`, or a table without rows now); 3. upload the `jobs` file; 4. delete its leftover.
+    The state goes last so that a commit cut short leaves the old fingerprint and the next ingest
+    redoes the job.
+    """
+    fs = lake.fs()
+    job_dir = f"job={partition_value(job)}"
+    target = {t: lake.join(partition_dir(t, job, task_type), PART) for t in staged}
+    try:
+        existing = _list_job_keys(fs, [lake.join(t, job_dir) for t in TABLES])
+        data = [t for t in staged if t != STATE_TABLE]
+        _upload(fs, [(staged[t], target[t]) for t in data])
+        keep = set(target.values())
+        old_data = [k for k in existing if k not in keep and not _in_table(lake, k, STATE_TABLE)]
+        if old_data:
+            fs.rm(old_data)
+        if STATE_TABLE in staged:
+            _upload(fs, [(staged[STATE_TABLE], target[STATE_TABLE])])
+        old_state = [k for k in existing if k not in keep and _in_table(lake, k, STATE_TABLE)]
+        if old_state:
+            fs.rm(old_state)
+    except OSError as exc:
+        raise LakeError(f"cannot commit job {job!r} to the lake {lake.url}: {exc}") from None
+
+
+def _in_table(lake: Location, key: str, table: str) -> bool:
+    return key.startswith(lake.join(table) + "/")
+
+
+def _list_job_keys(fs, prefixes: list[str]) -> list[str]:
+    """Every key under the prefixes, listed concurrently (one LIST each)."""
+    from fsspec.asyn import sync
+
+    async def listing() -> list[str]:
+        found = await asyncio.gather(*(fs._lsdir(p, delimiter="") for p in prefixes))
+        return [entry["name"] for entries in found for entry in entries]
+
+    return sync(fs.loop, listing)
+
+
+def _upload(fs, pairs: list[tuple[str, str]]) -> None:
+    """PUT local files to keys, concurrently."""
+    from fsspec.asyn import sync
+
+    async def upload() -> None:
+        await asyncio.gather(*(fs._put_file(local, key) for local, key in pairs))
+
+    if pairs:
+        sync(fs.loop, upload)
 
 
 _RENAME_EXCHANGE = 2

@@ -1,0 +1,132 @@
+"""The lake's assets: one asset per table, partitioned by job, and the DuckDB views file.
+
+Materializing one job partition is one `gtlake.ingest.ingest_job` call, which replaces that job's
+partition of every table at once; the tables are therefore one `multi_asset` that cannot be
+subset. The asset specs are generated from `gtlake.schemas.TABLES`, so a table added to the
+library appears here without a change. The views file is unpartitioned and depends on every table.
+"""
+
+from typing import Any
+
+import dagster as dg
+
+from dagster_project import viewsfile
+from dagster_project.partitions import jobs_partitions
+from dagster_project.resources import GtlakeResource
+from gtlake.ingest import JobResult, ingest_job
+from gtlake.schemas import FILE_SCHEMAS, TABLES, full_schema
+from gtlake.storage import Location, partition_dir
+
+PREFIX = "gtlake"
+GROUP = "gtlake"
+VIEWS_KEY = dg.AssetKey([PREFIX, "duckdb_views"])
+# Deployments may cap this pool at 1 (see docs/dagster.md): refreshes then queue. Not needed for
+# safety: every refresh writes a private file and renames it into place (see viewsfile.py).
+VIEWS_POOL = "gtlake_views"
+
+
+def table_key(table: str) -> dg.AssetKey:
+    return dg.AssetKey([PREFIX, table])
+
+
+def column_schema(table: str) -> dg.TableSchema:
+    """A table's columns (partition columns first) in Dagster's metadata format."""
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name=f.name,
+                type=str(f.type),
+                constraints=dg.TableColumnConstraints(nullable=f.nullable),
+            )
+            for f in full_schema(table)
+        ]
+    )
+
+
+def _describe(table: str) -> str:
+    columns = ", ".join(FILE_SCHEMAS[table].names)
+    return f"The lake's `{table}` table, one partition per labeling job. Columns: {columns}."
+
+
+TABLE_SPECS = [
+    dg.AssetSpec(
+        table_key(table),
+        description=_describe(table),
+        partitions_def=jobs_partitions,
+        group_name=GROUP,
+        kinds={"parquet"},
+        metadata={"dagster/column_schema": column_schema(table)},
+    )
+    for table in TABLES
+]
+
+
+def parquet_location(lake: Location, table: str, job: str, task_type: str) -> dg.MetadataValue:
+    """Where a job's partition of a table lives: a path on local disk, an S3 URL otherwise."""
+    where = f"{lake.root}/{partition_dir(table, job, task_type)}/"
+    if lake.is_s3:
+        return dg.MetadataValue.url(f"s3://{where}")
+    return dg.MetadataValue.path(where)
+
+
+def table_metadata(
+    table: str, result: JobResult, lake: Location, fingerprint: str
+) -> dict[str, Any]:
+    """What every table materialization carries."""
+    metadata: dict[str, Any] = {
+        "dagster/row_count": dg.MetadataValue.int(result.rows.get(table, 0)),
+        "quarantined_lines": dg.MetadataValue.int(result.quarantined),
+        "lines": dg.MetadataValue.int(result.lines),
+        "labeled_lines": dg.MetadataValue.int(result.labeled_lines),
+        "parquet": parquet_location(lake, table, result.job, result.type),
+        "dagster/column_schema": column_schema(table),
+        "job_type": result.type,
+        "job_status": result.status,
+        "manifest": result.manifest or "(none)",
+        "fingerprint": fingerprint,
+    }
+    if result.message:
+        metadata["note"] = result.message
+    return metadata
+
+
+@dg.multi_asset(
+    name="lake_tables",
+    specs=TABLE_SPECS,
+    can_subset=False,
+    description="Ingest one labeling job: replace its partition of every lake table.",
+)
+def lake_tables(context: dg.AssetExecutionContext, gtlake: GtlakeResource):
+    job = gtlake.find_job(context.partition_key)
+    lake = gtlake.lake_location()
+    result = ingest_job(job, lake, gtlake.source_location())
+    fingerprint = job.fingerprint()
+    context.log.info(
+        f"job {job.name}: {result.type}, {result.lines} lines, "
+        f"{result.quarantined} quarantined, rows {result.rows}"
+    )
+    for table in TABLES:
+        yield dg.MaterializeResult(
+            asset_key=table_key(table),
+            metadata=table_metadata(table, result, lake, fingerprint),
+            data_version=dg.DataVersion(fingerprint),
+        )
+
+
+@dg.asset(
+    key=VIEWS_KEY,
+    deps=[spec.key for spec in TABLE_SPECS],
+    group_name=GROUP,
+    kinds={"duckdb"},
+    pool=VIEWS_POOL,
+    description="The DuckDB file holding one view per table and the analysis views over the lake.",
+)
+def duckdb_views(gtlake: GtlakeResource) -> dg.MaterializeResult:
+    names = viewsfile.refresh(gtlake.lake_location(), gtlake.views)
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(gtlake.views),
+            "views": dg.MetadataValue.int(len(names)),
+            "view_names": ", ".join(names),
+        }
+    )

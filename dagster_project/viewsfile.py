@@ -1,0 +1,48 @@
+"""The DuckDB views file: rewritten whole by any run, read by anyone, never seen half-written.
+
+DuckDB lets one process write a database file. Runs of different job partitions execute at the
+same time (several workers, several machines), and each may refresh the views file, so no refresh
+ever opens the live file for writing: `gtlake.views.write_database` builds a private file next to
+it (a name no other writer uses) and moves it into place with `os.replace`, which is atomic on one
+filesystem. Readers open the file read-only and see the old file or the new one,
+never a half-written one; two overlapping refreshes both produce a complete file and the later
+rename wins. The file holds view definitions over the lake's Parquet globs, not data, so a refresh
+is cheap; a table's view reads its files only when the table had a file at refresh time (else it
+is an empty typed view), so the last refresh should follow the last ingest: every `ingest` run
+refreshes after its own tables are committed, and `make run` refreshes once more at the end.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from gtlake.storage import Location
+
+
+def refresh(lake: Location, path: str) -> list[str]:
+    """Rewrite the views file at `path` for `lake`; return the names of its views.
+
+    `gtlake.views.write_database` builds the database under a private temporary name next to
+    `path` and moves it into place with `os.replace`.
+    """
+    from gtlake.views import write_database
+
+    write_database(lake, path)
+    return view_names(path)
+
+
+def view_names(path: str) -> list[str]:
+    """The user views defined in the file, sorted."""
+    with duckdb.connect(path, read_only=True) as con:
+        rows = con.execute(
+            "select view_name from duckdb_views() where not internal order by view_name"
+        ).fetchall()
+    return [name for (name,) in rows]
+
+
+def query(path: str, sql: str) -> tuple[list[str], list[tuple]]:
+    """Run one query on the views file, read-only: column names and rows."""
+    with duckdb.connect(path, read_only=True) as con:
+        cursor = con.execute(sql)
+        columns = [d[0] for d in cursor.description]
+        return columns, cursor.fetchall()

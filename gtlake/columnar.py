@@ -1,0 +1,195 @@
+"""Columnar flattening: the fast path for a group of lines that share one shape.
+
+Within one job's manifest the lines nearly always have the same keys. For a group of such lines
+the label attributes are found once, each metadata, value and source column is decoded in one
+msgspec call (a JSON array built from the lines' raw spans), and the `objects` and `labels`
+columns are built one column at a time. The per-label facts still come from the same functions as
+on the line-by-line path (`gtlake.flatten` for the common metadata, the handlers of
+`gtlake.tasktypes` for each task type), so each rule lives in one place.
+
+Whenever a group does something unusual (a key whose metadata is a label on some lines only, a
+source that is a string on some lines only, a value or field a rule rejects, ...),
+`flatten_group` returns None and the caller falls back to `gtlake.flatten.flatten_line`, line by
+line, which quarantines exactly the offending lines. Both paths give the same rows
+(tests/test_columnar.py).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any, NamedTuple
+
+import msgspec
+import orjson
+import pyarrow as pa
+
+from gtlake.errors import LineError
+from gtlake.flatten import created_at, hash_id, human_annotated, label_job, text_or_json
+from gtlake.manifest import Parsed
+from gtlake.schemas import FILE_SCHEMAS
+from gtlake.tasktypes import handler_for, is_groundtruth_type, normalize_type, read_label
+
+
+class Learned(NamedTuple):
+    """What a group teaches about one label attribute (to choose the job's own attribute)."""
+
+    attribute: str
+    kind: str
+    label_jobs: list[str | None]
+    created: list
+
+
+class GroupRows(NamedTuple):
+    objects: pa.Table
+    labels: list[pa.Table]
+    items: dict[str, list]  # table -> rows (tuples, or BoxGroup for boxes)
+    learned: list[Learned]
+
+
+class _Head(msgspec.Struct):
+    type: Any = None
+
+
+_heads = msgspec.json.Decoder(list[_Head]).decode
+_values = msgspec.json.Decoder(list[Any]).decode
+
+
+def _array(raws: list) -> bytes:
+    """One JSON array from raw spans: decoded in a single msgspec call."""
+    return b"[" + b",".join(raws) + b"]"
+
+
+def _strings(raws: list) -> list | None:
+    """A key's values when every one is a string (None when none is); raises _Mixed otherwise."""
+    values = _values(_array(raws))
+    kinds = {type(v) is str for v in values}
+    if kinds == {True}:
+        return values
+    if kinds == {False}:
+        return None
+    raise _Mixed
+
+
+class _Mixed(Exception):
+    """The group's lines differ in a way the columnar path does not handle."""
+
+
+def flatten_group(lines: list[Parsed], own_attribute: str | None) -> GroupRows | None:
+    """Rows of lines that all have the same keys, or None when the group needs the slow path."""
+    try:
+        return _flatten_group(lines, own_attribute)
+    except (_Mixed, LineError, msgspec.ValidationError):
+        return None
+
+
+def _flatten_group(lines: list[Parsed], own: str | None) -> GroupRows:
+    objs = [p.obj for p in lines]
+    keys = tuple(objs[0])
+    n = len(lines)
+    line_numbers = [p.line for p in lines]
+
+    labels: list[tuple[str, str]] = []  # (attribute, metadata key), in key order
+    for key in keys:
+        if not key.endswith("-metadata") or "-metadata" in key[:-9]:
+            continue
+        raws = _array([o[key] for o in objs])
+        try:
+            flags = {is_groundtruth_type(h.type) for h in _heads(raws)}
+        except msgspec.ValidationError:  # some values are not objects
+            flags = {type(v) is dict and is_groundtruth_type(v.get("type")) for v in _values(raws)}
+        if flags == {False}:
+            continue
+        if flags != {True}:
+            raise _Mixed
+        base = key[:-9]
+        if base in keys:
+            labels.append((base, key))
+        elif base + "-ref" in keys:
+            labels.append((base + "-ref", key))
+        else:
+            raise _Mixed  # metadata without its attribute: the slow path quarantines the lines
+
+    label_keys = {k for pair in labels for k in pair}
+    source_ref = _strings([o["source-ref"] for o in objs]) if "source-ref" in keys else None
+    source = _strings([o["source"] for o in objs]) if "source" in keys else None
+    skip = set(label_keys)
+    if source_ref is not None:
+        skip.add("source-ref")
+    if source is not None:
+        skip.add("source")
+    source_ref = source_ref or [None] * n
+    source = source or [None] * n
+    oids = [hash_id(r if r is not None else s) for r, s in zip(source_ref, source, strict=True)]
+    passthrough = [k for k in keys if k not in skip]
+    if passthrough:
+        heads_text = [orjson.dumps(k) + b":" for k in passthrough]
+        attributes = [
+            b"{"
+            + b",".join([h + o[k] for h, k in zip(heads_text, passthrough, strict=True)])
+            + b"}"
+            for o in objs
+        ]
+    else:
+        attributes = [b"{}"] * n
+    objects = pa.Table.from_arrays(
+        [
+            pa.array(line_numbers, pa.int64()),
+            pa.array(oids, pa.string()),
+            pa.array(source_ref, pa.string()),
+            pa.array(source, pa.string()),
+            pa.array(attributes, pa.string()),
+            pa.array([p.data for p in lines], pa.large_string()),
+        ],
+        schema=FILE_SCHEMAS["objects"],
+    )
+
+    tables, items, learned = [], {}, []
+    for attribute, metadata_key in labels:
+        meta_raws = [o[metadata_key] for o in objs]
+        metas = _values(_array(meta_raws))
+        kinds = {m["type"] for m in metas}
+        if len(kinds) != 1:
+            raise _Mixed
+        kind = normalize_type(kinds.pop())
+        value_raws = [o[attribute] for o in objs]
+        prefixes = [(line, oid, attribute) for line, oid in zip(line_numbers, oids, strict=True)]
+        if kind == "object-detection":  # columnar boxes: typed decode per value
+            values = value_raws
+            read = partial(read_label, kind)
+        else:  # one decode for the whole column, then the type's handler
+            values = _values(_array(value_raws))
+            read = handler_for(kind)
+        facts = list(map(read, values, metas, source, prefixes))
+        jobs = [label_job(m) for m in metas]
+        created = [created_at(m) for m in metas]
+        labels_table = pa.Table.from_arrays(
+            [
+                pa.array(line_numbers, pa.int64()),
+                pa.array(oids, pa.string()),
+                pa.array([attribute] * n, pa.string()),
+                pa.array([metadata_key] * n, pa.string()),
+                pa.array(jobs, pa.string()),
+                pa.array([kind] * n, pa.string()),
+                pa.array([attribute != own] * n, pa.bool_()),
+                pa.array([human_annotated(m) for m in metas], pa.bool_()),
+                pa.array(created, FILE_SCHEMAS["labels"].field("created_at").type),
+                pa.array([f.confidence for f in facts], pa.float64()),
+                pa.array([f.class_id for f in facts], pa.int64()),
+                pa.array([_str(f.class_name) for f in facts], pa.string()),
+                pa.array([text_or_json(m.get("adjustment-status")) for m in metas], pa.string()),
+                pa.array(list(map(bytes, value_raws)), pa.large_string()),
+                pa.array(list(map(bytes, meta_raws)), pa.large_string()),
+                pa.array([f.warning for f in facts], pa.string()),
+            ],
+            schema=FILE_SCHEMAS["labels"],
+        )
+        tables.append(labels_table)
+        for f in facts:
+            for table, row in f.items:
+                items.setdefault(table, []).append(row)
+        learned.append(Learned(attribute, kind, jobs, created))
+    return GroupRows(objects, tables, items, learned)
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None

@@ -1,0 +1,186 @@
+"""S3 test helpers: a loopback proxy in front of the moto server, and seeding its store.
+
+moto keeps no request log, so tests point s3fs at `S3Proxy` to count the GETs an ingest makes
+(by key) and to answer chosen requests with throttling or 5xx errors before passing them on.
+Trees are seeded straight into moto's in-process store (thousands of PUTs over HTTP would take
+most of a test's time); everything gtlake does still goes through the S3 API.
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote, urlsplit
+
+_HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection"}
+
+
+@dataclass
+class Fault:
+    """Answer `times` requests whose method and path match with `status` / `code`."""
+
+    status: int
+    code: str
+    times: int
+    method: str | None = None
+    path_contains: str = ""
+    hits: int = 0
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str  # decoded path, without the query
+    query: str
+    status: int
+
+
+class S3Proxy:
+    def __init__(self, upstream: str) -> None:
+        parts = urlsplit(upstream)
+        self.upstream = (parts.hostname, parts.port)
+        self.requests: list[Request] = []
+        self.faults: list[Fault] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def inject(self, status: int, code: str, times: int, method=None, path_contains="") -> Fault:
+        fault = Fault(status, code, times, method, path_contains)
+        with self._lock:
+            self.faults.append(fault)
+        return fault
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests.clear()
+            self.faults.clear()
+
+    def object_gets(self, contains: str = "") -> list[str]:
+        """Paths of GET requests on object keys (not bucket listings) containing `contains`."""
+        with self._lock:
+            return [
+                r.path
+                for r in self.requests
+                if r.method == "GET" and r.path.count("/") >= 2 and contains in r.path
+            ]
+
+    def count(self, method: str) -> int:
+        with self._lock:
+            return sum(1 for r in self.requests if r.method == method)
+
+    def _fault_for(self, method: str, path: str) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                matches = fault.method in (None, method) and fault.path_contains in path
+                if matches and fault.hits < fault.times:
+                    fault.hits += 1
+                    return fault
+        return None
+
+    def _record(self, request: Request) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _handler(proxy: S3Proxy) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args) -> None:
+            pass
+
+        def _body(self) -> bytes:
+            if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                chunks = []
+                while True:
+                    size = int(self.rfile.readline().split(b";")[0], 16)
+                    if size == 0:
+                        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                            pass
+                        return b"".join(chunks)
+                    chunks.append(self.rfile.read(size))
+                    self.rfile.readline()
+            length = int(self.headers.get("Content-Length") or 0)
+            return self.rfile.read(length) if length else b""
+
+        def _relay(self) -> None:
+            body = self._body()
+            parts = urlsplit(self.path)
+            path = unquote(parts.path)
+            fault = proxy._fault_for(self.command, path)
+            if fault is not None:
+                xml = (
+                    f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{fault.code}</Code>"
+                    f"<Message>injected by the test proxy</Message></Error>"
+                ).encode()
+                self.send_response(fault.status)
+                self.send_header("Content-Type", "application/xml")
+                self.send_header("Content-Length", str(len(xml)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(xml)
+                proxy._record(Request(self.command, path, parts.query, fault.status))
+                return
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP}
+            if body or "Content-Length" in self.headers or self.command in ("PUT", "POST"):
+                headers["Content-Length"] = str(len(body))
+            upstream = http.client.HTTPConnection(*proxy.upstream, timeout=60)
+            try:
+                upstream.request(self.command, self.path, body=body, headers=headers)
+                response = upstream.getresponse()
+                data = response.read()
+            except OSError:
+                proxy._record(Request(self.command, path, parts.query, 0))
+                self.close_connection = True
+                return  # the upstream is down: drop the connection, as a dead server would
+            finally:
+                upstream.close()
+            proxy._record(Request(self.command, path, parts.query, response.status))
+            self.send_response(response.status)
+            for key, value in response.getheaders():
+                if key.lower() not in _HOP and key.lower() != "content-length":
+                    self.send_header(key, value)
+            length = response.getheader("Content-Length") if self.command == "HEAD" else None
+            self.send_header("Content-Length", length or str(len(data)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+
+        do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _relay
+
+    return Handler
+
+
+def _store():
+    """moto's in-process S3 store, which the ThreadedMotoServer of this process serves."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.s3.models import s3_backends
+
+    return s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
+
+
+def put_object(bucket: str, key: str, data: bytes) -> None:
+    """Seed one object straight into moto's store (no HTTP: seeding is not under test)."""
+    _store().put_object(bucket, key, data)
+
+
+def seed_tree(bucket: str, prefix: str, root) -> int:
+    """Seed every file under the local directory `root` at `<prefix>/<relative path>`."""
+    from pathlib import Path
+
+    count = 0
+    for path in sorted(Path(root).rglob("*")):
+        if path.is_file():
+            put_object(bucket, f"{prefix}/{path.relative_to(root).as_posix()}", path.read_bytes())
+            count += 1
+    return count

@@ -1,0 +1,444 @@
+"""The Dagster project in process: definitions, materializations, asset checks, sensor, schedule.
+
+Everything runs for real: Dagster executes the assets and checks in an ephemeral instance, the
+library writes a real lake under a temporary directory, and the sensor lists a tree on the moto
+S3 server on 127.0.0.1. Materializations are shared per module (Dagster runs are slow to start).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+import orjson
+import pyarrow.parquet as pq
+import pytest
+
+from dagster_project import quality
+from dagster_project.assets import TABLE_SPECS, VIEWS_KEY, duckdb_views, lake_tables, table_key
+from dagster_project.checks import job_checks
+from dagster_project.definitions import defs
+from dagster_project.lakeread import partition_files, read_partition
+from dagster_project.partitions import JOBS
+from dagster_project.resources import GtlakeResource
+from dagster_project.sensors import daily_reconcile, new_or_changed_jobs, plan
+from gtlake.cli import main as gtlake_main
+from gtlake.schemas import TABLES, full_schema
+from gtlake.source import list_jobs
+from gtlake.storage import Location
+from tests.conftest import REAL, write_job
+
+CHECK_NAMES = {
+    "every_line_accounted_for",
+    "confidences_within_0_1",
+    "label_attribute_names",
+    "boxes_match_confidences",
+    "quarantine_empty",
+}
+
+
+def _meta(kind: str, job: str, **fields) -> dict:
+    return {
+        "type": f"groundtruth/{kind}",
+        "job-name": f"labeling-job/{job}",
+        "human-annotated": "yes",
+        "creation-date": "2024-05-01T10:00:00.000000",
+        **fields,
+    }
+
+
+def _line(obj: dict) -> str:
+    return json.dumps(obj)
+
+
+def _classified(job: str, confidence: float, i: int) -> str:
+    return _line(
+        {
+            "source-ref": f"s3://bucket/{job}/{i}.jpg",
+            "animal": 1,
+            "animal-metadata": _meta(
+                "image-classification", job, confidence=confidence, **{"class-name": "cat"}
+            ),
+        }
+    )
+
+
+def _boxes(job: str, attribute: str, boxes: int, confidences: int, i: int = 0) -> str:
+    value = {
+        "image_size": [{"width": 100, "height": 80, "depth": 3}],
+        "annotations": [
+            {"class_id": 0, "left": 1 + b, "top": 2, "width": 10, "height": 12} for b in range(boxes)
+        ],
+    }
+    meta = _meta(
+        "object-detection",
+        job,
+        objects=[{"confidence": 0.9} for _ in range(confidences)],
+        **{"class-map": {"0": "dog"}},
+    )
+    return _line(
+        {"source-ref": f"s3://bucket/{job}/{i}.jpg", attribute: value, f"{attribute}-metadata": meta}
+    )
+
+
+def build_tree(root: Path) -> dict[str, set[str]]:
+    """Write the test jobs under `root`; return each job's checks that must fail."""
+    real = REAL / "sagemaker-examples" / "pytorch_yolov5_training_and_hpo" / "sample_output.manifest"
+    write_job(root, "boxes-good", real.read_bytes())
+    # BOM, CRLF line ends and blank lines: four objects, blank lines are not lines.
+    good = "\r\n".join(_classified("classes-good", 0.25 * i, i) for i in range(4))
+    write_job(root, "classes-good", ("\ufeff" + good + "\r\n\r\n  \r\n").encode())
+    write_job(root, "lines-bad", [_classified("lines-bad", 0.5, i) for i in range(3)])
+    write_job(
+        root,
+        "confidence-bad",
+        [_classified("confidence-bad", 0.7, 0), _classified("confidence-bad", 1.5, 1)],
+    )
+    segmentation = {
+        "source-ref": "s3://bucket/names-bad/1.jpg",
+        "streets": "s3://bucket/names-bad/mask.png",
+        "streets-metadata": _meta(
+            "semantic-segmentation",
+            "names-bad",
+            **{"internal-color-map": {"0": {"class-name": "BACKGROUND", "confidence": 0.8}}},
+        ),
+    }
+    refused = {
+        "source-ref": "s3://bucket/names-bad/2.jpg",
+        "pet-metadata": 0,
+        "pet-metadata-metadata": _meta(
+            "image-classification", "names-bad", confidence=0.5, **{"class-name": "cat"}
+        ),
+    }
+    write_job(
+        root,
+        "names-bad",
+        [_boxes("names-bad", "dogs-ref", 2, 2), _line(segmentation), _line(refused)],
+    )
+    write_job(
+        root,
+        "boxes-bad",
+        [_boxes("boxes-bad", "dogs", 2, 2, 0), _boxes("boxes-bad", "dogs", 3, 2, 1)],
+    )
+    write_job(
+        root,
+        "quarantine-bad",
+        [_classified("quarantine-bad", 0.5, 0), '{"source-ref": "s3://bucket/broken.jpg", '],
+    )
+    return {
+        "boxes-good": set(),
+        "classes-good": set(),
+        "lines-bad": set(),  # until a line goes missing from the lake (see below)
+        "confidence-bad": {"confidences_within_0_1"},
+        "names-bad": {"label_attribute_names"},
+        "boxes-bad": {"boxes_match_confidences"},
+        "quarantine-bad": {"quarantine_empty"},
+    }
+
+
+ASSETS = [lake_tables, duckdb_views, job_checks]
+
+
+def materialize(resource: GtlakeResource, instance, job: str, selection=None):
+    """One partition in process; `selection` may pick checks alone (then only they run)."""
+    return dg.materialize(
+        ASSETS,
+        instance=instance,
+        partition_key=None if selection else job,
+        tags={"dagster/partition": job} if selection else None,
+        resources={"gtlake": resource},
+        selection=selection,
+        raise_on_error=False,
+    )
+
+
+def failed_checks(result) -> dict[str, str]:
+    return {
+        e.check_name: e.severity.value for e in result.get_asset_check_evaluations() if not e.passed
+    }
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    """The tree, a resource over it, and one in-process materialization per job."""
+    root = tmp_path_factory.mktemp("dagster")
+    source = root / "source"
+    expected = build_tree(source)
+    resource = GtlakeResource(
+        source=str(source), lake=str(root / "lake"), views=str(root / "lake" / "gtlake.duckdb")
+    )
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(JOBS, sorted(expected))
+    results = {job: materialize(resource, instance, job) for job in sorted(expected)}
+    yield {
+        "root": root,
+        "source": source,
+        "resource": resource,
+        "instance": instance,
+        "expected": expected,
+        "results": results,
+    }
+    instance.dispose()
+
+
+def test_definitions_load():
+    dg.Definitions.validate_loadable(defs)
+    graph = defs.resolve_asset_graph()
+    keys = graph.get_all_asset_keys()
+    assert {table_key(t) for t in TABLES} | {VIEWS_KEY} == keys
+    assert {k.name for k in graph.asset_check_keys} == CHECK_NAMES
+    for table in TABLES:
+        assert graph.get(table_key(table)).partitions_def.name == JOBS
+    assert graph.get(VIEWS_KEY).partitions_def is None
+    assert defs.resolve_job_def("ingest").partitions_def.name == JOBS
+    assert defs.resolve_sensor_def("new_or_changed_jobs").job_name == "ingest"
+    assert defs.resolve_schedule_def("daily_reconcile").cron_schedule == "0 3 * * *"
+    assert isinstance(defs.resources["gtlake"], GtlakeResource)
+
+
+def test_resource_from_env(tmp_path):
+    resource = GtlakeResource.from_env(
+        {"GTLAKE_SOURCE": "s3://bucket/gt/", "GTLAKE_LAKE": str(tmp_path / "lake"),
+         "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}  # fmt: skip
+    )
+    assert resource.source == "s3://bucket/gt"
+    assert resource.views == str(tmp_path / "lake" / "gtlake.duckdb")
+    assert resource.endpoint_url == "http://127.0.0.1:9"
+    assert not resource.sample_default
+    default = GtlakeResource.from_env({})
+    assert default.sample_default and default.source.endswith("build/sample")
+    assert default.lake.endswith("/lake")
+
+
+def test_every_run_succeeds_and_checks_every_partition(env):
+    for job, result in env["results"].items():
+        assert result.success, job
+        evaluations = result.get_asset_check_evaluations()
+        assert {e.check_name for e in evaluations} == CHECK_NAMES
+        assert {e.partition for e in evaluations} == {job}
+
+
+def test_each_check_passes_on_good_jobs_and_fails_on_its_bad_job(env):
+    for job, result in env["results"].items():
+        assert set(failed_checks(result)) == env["expected"][job], job
+    assert failed_checks(env["results"]["quarantine-bad"]) == {"quarantine_empty": "WARN"}
+    assert failed_checks(env["results"]["confidence-bad"]) == {"confidences_within_0_1": "ERROR"}
+
+
+def test_names_check_reports_each_broken_name(env):
+    (evaluation,) = [
+        e
+        for e in env["results"]["names-bad"].get_asset_check_evaluations()
+        if e.check_name == "label_attribute_names"
+    ]
+    problems = evaluation.metadata["problems"].value
+    assert {p["attribute"] for p in problems} == {"dogs-ref", "streets", "pet-metadata"}
+
+
+def test_line_check_fails_when_the_lake_lost_a_line(env):
+    lake = env["resource"].lake_location()
+    (path,) = partition_files(lake, "objects", "lines-bad")
+    table = pq.read_table(path)
+    assert table.num_rows == 3
+    check = dg.AssetSelection.checks(dg.AssetCheckKey(table_key("objects"), "every_line_accounted_for"))
+    before = materialize(env["resource"], env["instance"], "lines-bad", selection=check)
+    assert before.success and failed_checks(before) == {}
+    pq.write_table(table.slice(0, 2), path)
+    after = materialize(env["resource"], env["instance"], "lines-bad", selection=check)
+    assert after.success
+    assert failed_checks(after) == {"every_line_accounted_for": "ERROR"}
+    (evaluation,) = after.get_asset_check_evaluations()
+    assert evaluation.metadata["manifest_lines"].value == 3
+    assert evaluation.metadata["object_rows"].value == 2
+
+
+def test_partition_writes_the_same_rows_as_gtlake_ingest(env, tmp_path):
+    lake = env["resource"].lake_location()
+    plain = Location(str(tmp_path / "plain"))
+    for job in ("boxes-good", "classes-good", "quarantine-bad"):
+        assert gtlake_main(["ingest", str(env["source"]), "--lake", plain.url, "--job", job]) == 0
+        for table in TABLES:
+            ours, theirs = read_partition(lake, table, job), read_partition(plain, table, job)
+            if table == "jobs":
+                ours, theirs = ours.drop_columns("ingested_at"), theirs.drop_columns("ingested_at")
+            assert ours.to_pylist() == theirs.to_pylist(), (job, table)
+            relative = [Path(p).relative_to(lake.root) for p in partition_files(lake, table, job)]
+            assert relative == [
+                Path(p).relative_to(plain.root) for p in partition_files(plain, table, job)
+            ]
+    assert read_partition(lake, "objects", "boxes-good").num_rows == 100
+
+
+def test_materializations_carry_rows_quarantine_location_and_schema(env):
+    lake = env["resource"].lake_location()
+    result = env["results"]["quarantine-bad"]
+    events = {
+        e.step_materialization_data.materialization.asset_key: e.step_materialization_data.materialization
+        for e in result.get_asset_materialization_events()
+    }
+    assert set(events) == {spec.key for spec in TABLE_SPECS} | {VIEWS_KEY}
+    for table in TABLES:
+        materialization = events[table_key(table)]
+        metadata = materialization.metadata
+        assert materialization.partition == "quarantine-bad"
+        rows = read_partition(lake, table, "quarantine-bad").num_rows
+        assert metadata["dagster/row_count"].value == rows, table
+        assert metadata["quarantined_lines"].value == 1
+        location = metadata["parquet"].value
+        assert location.startswith(lake.root) and f"/{table}/job=quarantine-bad/" in location
+        if rows:
+            assert Path(location).is_dir()
+        columns = metadata["dagster/column_schema"].value.columns
+        assert [c.name for c in columns] == full_schema(table).names
+    assert events[table_key("objects")].metadata["dagster/row_count"].value == 1
+    views = events[VIEWS_KEY].metadata
+    assert Path(views["path"].value) == Path(env["resource"].views)
+    assert "object_labels" in views["view_names"].value
+
+
+def test_views_file_queries_the_lake(env):
+    from dagster_project import viewsfile
+
+    columns, rows = viewsfile.query(
+        env["resource"].views, "select job, count(*) from objects group by job order by job"
+    )
+    counted = dict(rows)
+    assert counted["boxes-good"] == 100
+    assert counted["classes-good"] == 4
+    assert set(counted) == set(env["expected"])
+
+
+def test_count_nonblank_lines_matches_the_reader():
+    from io import BytesIO
+
+    data = b"\xef\xbb\xbf{}\r\n\r\n  \n{}\n\n{}"
+    for size in (1, 2, 3, 5, 64):
+        assert quality.count_nonblank_lines(BytesIO(data), block_size=size) == 3
+    assert quality.count_nonblank_lines(BytesIO(b"")) == 0
+    assert quality.count_nonblank_lines(BytesIO(b"\xef\xbb\xbf")) == 0
+
+
+@pytest.mark.parametrize(
+    ("attribute", "label_type", "broken"),
+    [
+        ("animal", "image-classification", False),
+        ("animal-ref", "image-classification", True),
+        ("streets-ref", "semantic-segmentation", False),
+        ("streets", "semantic-segmentation", True),
+        ("tracks-ref", "video-object-tracking", False),
+        ("cloud-ref", "point-cloud-object-detection", False),
+        ("a-metadata-b", "custom", True),
+    ],
+)
+def test_attribute_name_rules(attribute, label_type, broken):
+    assert (quality.attribute_name_problem(attribute, label_type) is not None) == broken
+
+
+def test_plan_adds_new_jobs_and_reruns_changed_ones():
+    todo = plan({"a": "1", "b": "2", "c": "3"}, {"a": "1", "b": "0"}, {"a", "b"})
+    assert todo.new_partitions == ["c"]
+    assert todo.runs == ["b", "c"]
+
+
+def _upload(fs, local: Path, remote: str) -> None:
+    for path in sorted(local.rglob("*")):
+        if path.is_file():
+            fs.put_file(str(path), f"{remote}/{path.relative_to(local).as_posix()}")
+
+
+def _sensor(resource: GtlakeResource, instance, cursor: str | None) -> dg.SensorResult:
+    with dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources={"gtlake": resource}
+    ) as context:
+        result = new_or_changed_jobs(context)
+    for request in result.dynamic_partitions_requests:  # what the daemon does with them
+        instance.add_dynamic_partitions(request.partitions_def_name, request.partition_keys)
+    return result
+
+
+def test_sensor_on_s3_adds_new_jobs_and_rerequests_changed_ones(s3_server, s3_bucket, tmp_path):
+    local = tmp_path / "tree"
+    write_job(local, "job-a", [_classified("job-a", 0.5, 0)])
+    write_job(local, "job-b", [_classified("job-b", 0.5, 0)])
+    write_job(local, "job-b", [_classified("job-b", 0.5, 0)], manifest="1")
+    resource = GtlakeResource(
+        source=f"s3://{s3_bucket}/gt",
+        lake=str(tmp_path / "lake"),
+        views=str(tmp_path / "views.duckdb"),
+        endpoint_url=s3_server.endpoint_url,
+    )
+    fs = resource.source_location().fs()
+    _upload(fs, local, f"{s3_bucket}/gt")
+    instance = dg.DagsterInstance.ephemeral()
+
+    first = _sensor(resource, instance, None)
+    (added,) = first.dynamic_partitions_requests
+    assert added.partition_keys == ["job-a", "job-b"]
+    assert sorted(r.partition_key for r in first.run_requests) == ["job-a", "job-b"]
+    assert set(json.loads(first.cursor)) == {"job-a", "job-b"}
+
+    # A new job appears, job-a's manifest grows; job-b is untouched.
+    write_job(local, "job-c", [_classified("job-c", 0.5, 0)])
+    write_job(local, "job-a", [_classified("job-a", 0.5, i) for i in range(2)])
+    fs.put_file(str(local / "job-c/manifests/output/output.manifest"),
+                f"{s3_bucket}/gt/job-c/manifests/output/output.manifest")  # fmt: skip
+    fs.put_file(str(local / "job-a/manifests/output/output.manifest"),
+                f"{s3_bucket}/gt/job-a/manifests/output/output.manifest")  # fmt: skip
+    second = _sensor(resource, instance, first.cursor)
+    (added,) = second.dynamic_partitions_requests
+    assert added.partition_keys == ["job-c"]
+    assert sorted(r.partition_key for r in second.run_requests) == ["job-a", "job-c"]
+    assert sorted(instance.get_dynamic_partitions(JOBS)) == ["job-a", "job-b", "job-c"]
+    changed = {r.partition_key: r.run_key for r in second.run_requests}
+    assert changed["job-a"] != {r.partition_key: r.run_key for r in first.run_requests}["job-a"]
+
+    third = _sensor(resource, instance, second.cursor)
+    assert third.run_requests == [] and third.dynamic_partitions_requests == []
+    assert third.cursor == second.cursor
+
+
+TICK = datetime(2026, 1, 1, 3, tzinfo=UTC)
+
+
+def test_schedule_reconciles_the_lake_with_the_source(tmp_path):
+    source = tmp_path / "source"
+    write_job(source, "job-a", [_classified("job-a", 0.5, 0)])
+    write_job(source, "job-b", [_classified("job-b", 0.5, 0)])
+    resource = GtlakeResource(
+        source=str(source), lake=str(tmp_path / "lake"), views=str(tmp_path / "v.duckdb")
+    )
+    instance = dg.DagsterInstance.local_temp(str(tmp_path))
+
+    def evaluate():
+        with dg.build_schedule_context(
+            instance=instance, resources={"gtlake": resource}, scheduled_execution_time=TICK
+        ) as ctx:
+            return daily_reconcile(ctx)
+
+    assert sorted(r.partition_key for r in evaluate()) == ["job-a", "job-b"]
+    assert sorted(instance.get_dynamic_partitions(JOBS)) == ["job-a", "job-b"]
+    assert gtlake_main(["ingest", str(source), "--lake", resource.lake]) == 0
+    assert isinstance(evaluate(), dg.SkipReason)
+    # job-b changes; job-a's partition of the `jobs` table is lost (a failed or wiped ingest).
+    write_job(source, "job-b", [_classified("job-b", 0.5, i) for i in range(3)])
+    shutil.rmtree(Path(resource.lake) / "jobs" / "job=job-a")
+    requests = evaluate()
+    assert [r.partition_key for r in requests] == ["job-a", "job-b"]
+    (job_b,) = list_jobs(resource.source_location(), ["job-b"])
+    assert requests[1].tags["gtlake/fingerprint"] == job_b.fingerprint()
+
+
+def test_refused_label_names_only_flags_groundtruth_metadata():
+    import pyarrow as pa
+
+    attributes = pa.array(
+        [
+            orjson.dumps({"annotator-metadata": {"type": "person"}}).decode(),
+            orjson.dumps({"x-metadata-metadata": {"type": "groundtruth/custom"}}).decode(),
+            None,
+        ]
+    )
+    assert quality.refused_label_names(attributes) == ["x-metadata"]

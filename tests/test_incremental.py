@@ -1,0 +1,137 @@
+"""Incremental ingest from S3: unchanged jobs cost no reads, changed jobs alone are redone.
+
+The source is a moto server behind a counting proxy, so "downloads no manifest" is checked on the
+requests the server actually received.
+"""
+
+from __future__ import annotations
+
+import orjson
+import pyarrow.dataset as ds
+import pytest
+
+from gtlake.ingest import ingest
+from gtlake.storage import Location
+from tests.s3proxy import S3Proxy, put_object
+
+META = {"type": "groundtruth/image-classification", "class-name": "cat", "confidence": 0.9}
+
+
+def _manifest(n: int, labeled: int | None = None) -> bytes:
+    labeled = n if labeled is None else labeled
+    lines = []
+    for i in range(n):
+        line = {"source-ref": f"s3://b/{i}.jpg"}
+        if i < labeled:
+            line |= {"kind": 0, "kind-metadata": META}
+        lines.append(orjson.dumps(line))
+    return b"\n".join(lines) + b"\n"
+
+
+def _response() -> bytes:
+    answer = {"answerContent": {"c": {"label": "cat"}}, "workerId": "vendor.eu-west-1.V1",
+              "submissionTime": "2024-05-01T10:00:00Z"}  # fmt: skip
+    return orjson.dumps({"answers": [answer]})
+
+
+@pytest.fixture
+def source(s3_bucket) -> str:
+    """Four jobs: cats and dogs complete, running in progress, gone (to be deleted)."""
+    for job in ("cats", "dogs", "gone"):
+        put_object(s3_bucket, f"gt/{job}/manifests/output/output.manifest", _manifest(3))
+        put_object(s3_bucket, f"gt/{job}/annotations/worker-response/iteration-1/0/t.json",
+                   _response())  # fmt: skip
+    put_object(s3_bucket, "gt/running/manifests/intermediate/1/output.manifest", _manifest(4, 2))
+    return f"s3://{s3_bucket}/gt"
+
+
+@pytest.fixture
+def proxy(s3_server):
+    proxy = S3Proxy(s3_server.endpoint_url)
+    yield proxy
+    proxy.close()
+
+
+def _jobs(lake: Location) -> dict[str, dict]:
+    table = ds.dataset(lake.join("jobs"), filesystem=lake.fs(), partitioning="hive").to_table()
+    return {row["job"]: row for row in table.to_pylist()}
+
+
+def _run(source: str, lake: Location, proxy: S3Proxy, **kwargs):
+    report = ingest(Location(source, proxy.url), lake, workers=1, **kwargs)
+    assert not report.failed, [j.error for j in report.failed]
+    return {j.job: j for j in report.jobs}
+
+
+@pytest.mark.parametrize("lake_kind", ["local", "s3"])
+def test_no_change_reads_no_source_object(source, proxy, tmp_path, lake_kind):
+    bucket = source.split("/")[2]
+    lake = (
+        Location(str(tmp_path / "lake"))
+        if lake_kind == "local"
+        else Location(f"s3://{bucket}/lake", proxy.url)
+    )
+    first = _run(source, lake, proxy)
+    assert not any(j.skipped for j in first.values())
+    assert any(p.endswith("output.manifest") for p in proxy.object_gets("/gt/"))
+    proxy.reset()
+    second = _run(source, lake, proxy)
+    assert all(j.skipped for j in second.values())
+    assert proxy.object_gets("/gt/") == []  # no manifest, no response file, nothing
+    assert proxy.count("HEAD") == 0 and proxy.count("PUT") == 0
+    if lake_kind == "s3":  # the state: the lake's small `jobs` files, one GET each
+        assert len(proxy.object_gets("/lake/jobs/")) == len(first)
+        assert proxy.object_gets("/lake/") == proxy.object_gets("/lake/jobs/")
+
+
+def test_changed_manifest_reingests_that_job_only(source, proxy, tmp_path):
+    lake = Location(str(tmp_path / "lake"))
+    _run(source, lake, proxy)
+    bucket = source.split("/")[2]
+    put_object(bucket, "gt/cats/manifests/output/output.manifest", _manifest(5))
+    proxy.reset()
+    report = _run(source, lake, proxy)
+    assert [name for name, j in report.items() if not j.skipped] == ["cats"]
+    gets = proxy.object_gets("/gt/")
+    assert gets and all("/gt/cats/" in p for p in gets)
+    assert _jobs(lake)["cats"]["lines"] == 5
+    assert _jobs(lake)["dogs"]["lines"] == 3
+
+
+def test_in_progress_job_becomes_complete(source, proxy, tmp_path):
+    lake = Location(str(tmp_path / "lake"))
+    _run(source, lake, proxy)
+    running = _jobs(lake)["running"]
+    assert (running["status"], running["lines"], running["labeled_lines"]) == ("in-progress", 4, 2)
+    assert running["manifest"] == "manifests/intermediate/1/output.manifest"
+    bucket = source.split("/")[2]
+    put_object(bucket, "gt/running/manifests/output/output.manifest", _manifest(4))
+    report = _run(source, lake, proxy)
+    assert [name for name, j in report.items() if not j.skipped] == ["running"]
+    running = _jobs(lake)["running"]
+    assert (running["status"], running["lines"], running["labeled_lines"]) == ("complete", 4, 4)
+    iterations = ds.dataset(lake.join("iterations"), partitioning="hive").to_table().to_pylist()
+    assert [(r["job"], r["iteration"], r["lines"], r["labeled_lines"]) for r in iterations] == [
+        ("running", 1, 4, 2)
+    ]
+
+
+def test_full_reingests_every_job(source, proxy, tmp_path):
+    lake = Location(str(tmp_path / "lake"))
+    _run(source, lake, proxy)
+    report = _run(source, lake, proxy, full=True)
+    assert not any(j.skipped for j in report.values())
+
+
+def test_a_job_gone_from_the_source_keeps_its_partitions(s3_server, source, proxy, tmp_path):
+    lake = Location(str(tmp_path / "lake"))
+    _run(source, lake, proxy)
+    bucket = source.split("/")[2]
+    client = s3_server.client()
+    keys = client.list_objects_v2(Bucket=bucket, Prefix="gt/gone/")["Contents"]
+    client.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k["Key"]} for k in keys]})
+    report = _run(source, lake, proxy)
+    assert "gone" not in report and all(j.skipped for j in report.values())
+    assert "gone" in _jobs(lake)
+    responses = ds.dataset(lake.join("worker_responses"), partitioning="hive").to_table()
+    assert "gone" in responses["job"].to_pylist()

@@ -1,0 +1,169 @@
+"""`gtlake sql`: the real command in a subprocess, over the chained lake of test_views."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from gtlake.query import write_table
+from tests.conftest import ROOT
+from tests.test_views import ADJUST, DOGS, SPECIES, VERDICTS, VERIFY, build_chained_lake
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_chained_lake(tmp_path_factory.mktemp("query"))
+
+
+def gtlake_sql(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "gtlake.cli", "sql", *args],
+        input=stdin if stdin is not None else "",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+def test_query_prints_an_aligned_table(lake: Path) -> None:
+    done = gtlake_sql(
+        str(lake),
+        "select label_job, count(*) as labels, round(avg(confidence), 2) as mean "
+        "from object_labels where label_job like 'identify%' group by all order by 1",
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "label_job                labels  mean",
+        "-----------------------  ------  ----",
+        "identify-animal-species       4  0.81",
+        "identify-dogs-and-toys        3  NULL",
+        "(2 rows)",
+    ]
+
+
+def test_csv_has_a_header_and_every_row(lake: Path) -> None:
+    done = gtlake_sql(
+        str(lake),
+        "select box_index, change, iou from box_adjustments order by source_ref, box_index",
+        "--format",
+        "csv",
+    )
+    assert done.returncode == 0, done.stderr
+    table = list(csv.reader(io.StringIO(done.stdout)))
+    assert table[0] == ["box_index", "change", "iou"]
+    assert [r[:2] for r in table[1:]] == [
+        ["0", "moved"], ["1", "unchanged"], ["2", "moved"], ["0", "unchanged"], ["0", "moved"],
+        ["1", "removed"],
+    ]  # fmt: skip
+    assert float(table[1][2]) == pytest.approx(7620 / 7996) and table[-1][2] == ""
+
+
+def test_json_is_one_typed_object_per_line(lake: Path) -> None:
+    done = gtlake_sql(
+        str(lake),
+        "select verdict, verdict_confidence, comments, line from verification_results "
+        "where judged_is_latest and verify_job = 'verify-bounding-boxes' order by line",
+        "--format=json",
+    )
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert records == [
+        {"verdict": v, "verdict_confidence": c, "comments": comments, "line": i}
+        for i, (v, c, comments) in enumerate(VERDICTS.values())
+    ]
+
+
+def test_several_statements_print_each_result(lake: Path) -> None:
+    done = gtlake_sql(
+        str(lake),
+        "create temp view dogs as select * from boxes where job = 'identify-dogs-and-toys'; "
+        "select count(*) as n from dogs; select 'a;b' as s",
+        "--format",
+        "csv",
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["n", "6", "s", "a;b"]
+
+
+def test_prompt_reads_statements_from_stdin(lake: Path) -> None:
+    script = (
+        "select count(*) as jobs\n  from jobs;\n"
+        ".tables\n"
+        "select nonsense from nowhere;\n"
+        "select 'x;\ny' as s;\n"
+        "select upstream_job from job_lineage where downstream_job = 'verify-bounding-boxes' "
+        "order by 1"  # the last statement may lack its ';'
+    )
+    done = gtlake_sql(str(lake), "--format", "csv", stdin=script)
+    assert done.returncode == 1  # one statement failed; the others ran
+    assert "gtlake: error:" in done.stderr and "nowhere" in done.stderr
+    out = done.stdout.splitlines()
+    assert out[:2] == ["jobs", "6"]
+    tables = out[2 : out.index("s")]
+    assert {"boxes", "object_labels", "worker_stats", "confidence_ranked"} <= set(tables)
+    assert out[out.index("s") :] == ["s", '"x;', 'y"', "upstream_job", ADJUST, DOGS]
+
+
+def test_prompt_ends_cleanly_on_quit(lake: Path) -> None:
+    done = gtlake_sql(str(lake), stdin="select 1 as one;\n.quit\nselect 2;\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["one", "---", "  1", "(1 row)"]
+
+
+def test_save_writes_a_database_for_other_clients(lake: Path, tmp_path: Path) -> None:
+    target = tmp_path / "views.duckdb"
+    done = gtlake_sql(str(lake), "--save", str(target))
+    assert done.returncode == 0, done.stderr
+    with duckdb.connect(str(target), read_only=True) as saved:
+        got = saved.execute("select downstream_job from job_lineage where upstream_job = ?",
+                            [DOGS]).fetchall()  # fmt: skip
+        assert sorted(got) == [(ADJUST,), (VERIFY,)]
+
+
+def test_errors_are_one_line_and_exit_non_zero(lake: Path, tmp_path: Path) -> None:
+    done = gtlake_sql(str(lake), "select * from no_such_view")
+    assert done.returncode == 1
+    assert done.stderr.startswith("gtlake: error: Catalog Error") and "no_such_view" in done.stderr
+    assert "Traceback" not in done.stderr
+    missing = gtlake_sql(str(tmp_path / "missing"), "select 1")
+    assert missing.returncode == 1
+    assert missing.stderr.strip().endswith("does not exist or is not a directory")
+
+
+def test_sql_over_an_s3_lake(lake: Path, s3_server, s3_bucket: str) -> None:
+    from gtlake.storage import Location
+
+    Location(f"s3://{s3_bucket}/lake").fs().put(str(lake) + "/", f"{s3_bucket}/lake/",
+                                                recursive=True)  # fmt: skip
+    done = gtlake_sql(
+        f"s3://{s3_bucket}/lake",
+        "select label_job, count(*) as n from object_labels group by all order by 1",
+        "--format",
+        "csv",
+        "--endpoint-url",
+        s3_server.endpoint_url,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[:2] == ["label_job,n", f"{ADJUST},3"]
+    assert f"{SPECIES},4" in done.stdout.splitlines()
+
+
+def test_table_output_aligns_numbers_right_and_cuts_long_cells() -> None:
+    out = io.StringIO()
+    write_table(["name", "n"], [("a" * 70, 1), ("b\nc", None), ("d", 22.5)], out)
+    assert out.getvalue().splitlines() == [
+        "name" + " " * 56 + "     n",
+        "-" * 60 + "  ----",
+        "a" * 59 + "…     1",
+        "b\\nc" + " " * 56 + "  NULL",
+        "d" + " " * 59 + "  22.5",
+        "(3 rows)",
+    ]
