@@ -1,19 +1,16 @@
-"""Reading the lake back: one job's partition of a table, and the fingerprints the lake holds.
+"""Reading the lake back: one job's partition of a table, as the asset checks need it.
 
-Asset checks and the reconciling schedule read what was written, through the same fsspec
-filesystem as the library (local or S3), never through the DuckDB views file.
+The checks read what was written, through the same fsspec filesystem as the library (local or
+S3), never through the DuckDB views file.
 """
 
 from __future__ import annotations
 
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from gtlake.schemas import FILE_SCHEMAS
 from gtlake.storage import Location, partition_value
-
-_PARTITION_SCHEMA = pa.schema([("job", pa.string()), ("type", pa.string())])
 
 
 def partition_files(lake: Location, table: str, job: str) -> list[str]:
@@ -39,23 +36,3 @@ def read_partition(
         with fs.open(path, "rb") as stream:
             parts.append(pq.read_table(stream, columns=schema.names))
     return pa.concat_tables(parts)
-
-
-def lake_fingerprints(lake: Location) -> dict[str, str]:
-    """Each job's source fingerprint as of its last ingest (the lake's `jobs` table)."""
-    fs = lake.fs()
-    root = lake.join("jobs")
-    if not fs.isdir(root):
-        return {}
-    files = fs.glob(lake.join("jobs", "job=*", "type=*", "*.parquet"))
-    if not files:
-        return {}
-    dataset = ds.dataset(
-        files,
-        filesystem=fs,
-        format="parquet",
-        partitioning=ds.partitioning(_PARTITION_SCHEMA, flavor="hive"),
-        partition_base_dir=root,
-    )
-    table = dataset.to_table(columns=["job", "fingerprint"])
-    return dict(zip(table["job"].to_pylist(), table["fingerprint"].to_pylist(), strict=True))

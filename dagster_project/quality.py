@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 EXAMPLES = 5
+_WHERE = ("line", "attribute", "confidence")  # what an out-of-range example shows
 BOM = b"\xef\xbb\xbf"
 
 # Types whose label attribute ends in `-ref` (the label is a reference to a file): semantic
@@ -94,9 +95,6 @@ def confidences_in_range(tables: dict[str, pa.Table]) -> Verdict:
     return Verdict(False, f"{total} of {checked} confidences outside [0, 1]", metadata)
 
 
-_WHERE = ("line", "attribute", "confidence")
-
-
 def attribute_name_problem(attribute: str, label_type: str) -> str | None:
     """Why a label attribute name breaks Ground Truth's naming rules, or None."""
     if "-metadata" in attribute:
@@ -124,7 +122,11 @@ def refused_label_names(attributes: pa.Array) -> list[str]:
             if not key.endswith("-metadata") or not isinstance(value, dict):
                 continue
             kind = value.get("type")
-            if isinstance(kind, str) and kind[:12].lower() == "groundtruth/" and "-metadata" in key[:-9]:
+            if (
+                isinstance(kind, str)
+                and kind[:12].lower() == "groundtruth/"
+                and "-metadata" in key[:-9]
+            ):
                 found.append(key[:-9])
     return found
 
@@ -158,9 +160,7 @@ BOX_TYPE = "object-detection"
 def box_confidence_counts(labels: pa.Table, boxes: pa.Table) -> Verdict:
     """Each bounding-box label has as many `objects[]` confidences as boxes."""
     detection = labels.filter(pc.equal(labels["label_type"], BOX_TYPE))
-    per_label = Counter(
-        zip(boxes["line"].to_pylist(), boxes["attribute"].to_pylist(), strict=True)
-    )
+    per_label = Counter(zip(boxes["line"].to_pylist(), boxes["attribute"].to_pylist(), strict=True))
     mismatched: list[dict[str, Any]] = []
     for row in detection.select(["line", "attribute", "metadata", "warning"]).to_pylist():
         objects = orjson.loads(row["metadata"]).get("objects") if row["metadata"] else None

@@ -53,7 +53,7 @@ class GtlakeResource(dg.ConfigurableResource):
         lake = _absolute(env.get("GTLAKE_LAKE") or DEFAULT_LAKE)
         views = env.get("GTLAKE_VIEWS") or ""
         if not views:
-            views = VIEWS_FILE if lake.startswith("s3") else os.path.join(lake, VIEWS_FILE)
+            views = VIEWS_FILE if Location(lake).is_s3 else os.path.join(lake, VIEWS_FILE)
         return cls(
             source=_absolute(source or DEFAULT_SOURCE),
             lake=lake,

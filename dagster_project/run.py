@@ -64,7 +64,9 @@ def run_config(executor: str, max_concurrent: int = 2) -> dict:
     return {"execution": {"config": execution}, **QUIET_LOGS}
 
 
-def materialize_partition(job: str, instance_ref=None, executor: str = "in_process") -> PartitionRun:
+def materialize_partition(
+    job: str, instance_ref=None, executor: str = "in_process"
+) -> PartitionRun:
     """Run `ingest` for one job partition.
 
     Without `instance_ref` the run happens in this process in an ephemeral instance (nothing is

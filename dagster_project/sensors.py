@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from dagster_project.lakeread import lake_fingerprints
 from dagster_project.partitions import JOBS, jobs_partitions
 from dagster_project.resources import GtlakeResource
+from gtlake.state import read_fingerprints
 
 INGEST_JOB = "ingest"
 
@@ -90,7 +90,7 @@ def new_or_changed_jobs(
 )
 def daily_reconcile(context: dg.ScheduleEvaluationContext, gtlake: GtlakeResource):
     fingerprints = source_fingerprints(gtlake)
-    in_lake = lake_fingerprints(gtlake.lake_location())
+    in_lake = read_fingerprints(gtlake.lake_location())
     existing = set(context.instance.get_dynamic_partitions(JOBS))
     todo = plan(fingerprints, in_lake, existing)
     if todo.new_partitions:

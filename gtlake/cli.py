@@ -201,12 +201,19 @@ def print_report(report) -> None:
     for j in done:
         if j.message:
             print(f"note: job {j.job}: {j.message}")
+    if report.vanished:
+        names = ", ".join(report.vanished[:5]) + (" ..." if len(report.vanished) > 5 else "")
+        print(
+            f"note: {len(report.vanished)} jobs in the lake are gone from the source and were "
+            f"left in place: {names}"
+        )
     totals = {t: sum(j.rows.get(t, 0) for j in done) for t in TABLES if t != "jobs"}
     print(
         f"ingested {len(done)} jobs, skipped {len(skipped)} unchanged, "
         f"{len(report.failed)} failed in {report.seconds:.1f}s"
     )
-    print("rows: " + ", ".join(f"{t} {n}" for t, n in totals.items()))
+    if done:
+        print("rows: " + ", ".join(f"{t} {n}" for t, n in totals.items()))
 
 
 def cmd_sql(args: argparse.Namespace) -> int:

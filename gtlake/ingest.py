@@ -18,17 +18,16 @@ from multiprocessing import get_context
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from gtlake.columnar import GroupRows, flatten_group
 from gtlake.errors import GtlakeError, LakeError, LineError
 from gtlake.flatten import LineRows, created_at, find_labels, flatten_line, label_job
 from gtlake.jobtables import job_tables
 from gtlake.manifest import Bad, Parsed, RawLine, parse, read_blocks
-from gtlake.schemas import TABLES
+from gtlake.schemas import FILE_SCHEMAS, TABLES
 from gtlake.source import JobDir, list_jobs
 from gtlake.state import read_fingerprints
-from gtlake.storage import Location
+from gtlake.storage import Location, open_input
 from gtlake.tasktypes import BoxGroup, box_groups_table
 from gtlake.writer import JobWriter, to_arrow
 
@@ -50,12 +49,14 @@ class JobResult:
     skipped: bool = False
     message: str | None = None
     error: str | None = None
+    unreachable: bool = False
 
 
 @dataclass
 class IngestReport:
     jobs: list[JobResult]
     seconds: float
+    vanished: list[str] = field(default_factory=list)  # in the lake, gone from the source
 
     @property
     def failed(self) -> list[JobResult]:
@@ -186,7 +187,7 @@ def ingest_job(
             result.message = "no manifest yet (no output or intermediate manifest)"
         else:
             fs = source.fs()
-            with fs.open(f"{job.path}/{manifest.path}", "rb") as stream:
+            with open_input(fs, f"{job.path}/{manifest.path}", manifest.size) as stream:
                 for block in read_blocks(stream):
                     parsed = [parse(raw) for raw in block]
                     if not decided:
@@ -252,13 +253,17 @@ def _block_bytes(block: list[RawLine]) -> int:
 
 
 def _fix_inherited(writer: JobWriter, own: str | None) -> None:
-    path = writer.close_table("labels")
-    labels = pq.read_table(path)
-    inherited = pc.not_equal(labels["attribute"], pa.scalar(own, pa.string()))
-    if own is None:
-        inherited = pa.array([True] * labels.num_rows)
-    index = labels.schema.get_field_index("is_inherited")
-    writer.replace_staged("labels", labels.set_column(index, "is_inherited", inherited))
+    """Rewrite `labels.is_inherited` once the whole file has decided the job's own attribute."""
+    index = FILE_SCHEMAS["labels"].get_field_index("is_inherited")
+
+    def fix(labels: pa.Table) -> pa.Table:
+        if own is None:
+            inherited = pa.array([True] * labels.num_rows)
+        else:
+            inherited = pc.not_equal(labels["attribute"], pa.scalar(own, pa.string()))
+        return labels.set_column(index, "is_inherited", inherited)
+
+    writer.rewrite_staged("labels", fix)
 
 
 def _jobs_row(result: JobResult, own: str | None, job: JobDir) -> tuple:
@@ -284,6 +289,8 @@ def _run_job(job: JobDir, lake: Location, source: Location) -> JobResult:
         return ingest_job(job, lake, source)
     except GtlakeError as exc:
         return JobResult(job.name, error=str(exc))
+    except ConnectionError as exc:  # the store is unreachable: no point trying the other jobs
+        return JobResult(job.name, error=f"cannot reach the store: {exc}", unreachable=True)
     except OSError as exc:
         return JobResult(job.name, error=f"{type(exc).__name__}: {exc}")
 
@@ -297,42 +304,62 @@ def ingest(
     on_job: Callable[[JobResult], None] | None = None,
     on_start: Callable[[list[JobDir]], None] | None = None,
 ) -> IngestReport:
-    """Ingest the jobs under `source` (all, or those named) into `lake`."""
+    """Ingest the jobs under `source` (all, or those named) into `lake`.
+
+    Stops early (the remaining jobs are reported as not started) once a job finds the store
+    unreachable. Jobs in the lake that are gone from the source are reported in `vanished` and
+    left in place: removing a job's partitions is a deliberate, manual step.
+    """
     started = time.perf_counter()
     jobs = list_jobs(source, names)
     _check_writable(lake)
-    known = {} if full else lake_fingerprints(lake)
-    todo = [j for j in jobs if known.get(j.name) != j.fingerprint()]
+    known = lake_fingerprints(lake)
+    todo = [j for j in jobs if full or known.get(j.name) != j.fingerprint()]
     results = [JobResult(j.name, skipped=True) for j in jobs if j not in todo]
+    vanished = [] if names else sorted(set(known) - {j.name for j in jobs})
     if on_start is not None:
         on_start(todo)
     # Largest manifests first, so parallel workers finish together.
     todo.sort(key=lambda j: -(j.manifest()[0].size if j.manifest()[0] else 0))
     workers = min(workers or os.cpu_count() or 1, len(todo))
+    done: dict[str, JobResult] = {}
+
+    def finish(result: JobResult) -> None:
+        done[result.job] = result
+        if on_job is not None:
+            on_job(result)
+
     if workers <= 1:
         for job in todo:
-            results.append(_run_job(job, lake, source))
-            if on_job is not None:
-                on_job(results[-1])
+            finish(_run_job(job, lake, source))
+            if done[job.name].unreachable:
+                break
     else:
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
             futures = [pool.submit(_run_job, job, lake, source) for job in todo]
             for future in as_completed(futures):
-                results.append(future.result())
-                if on_job is not None:
-                    on_job(results[-1])
+                if future.cancelled():
+                    continue
+                finish(future.result())
+                if done[future.result().job].unreachable:
+                    for pending in futures:
+                        pending.cancel()
+    for job in todo:
+        if job.name not in done:
+            done[job.name] = JobResult(job.name, error="not started: the store is unreachable")
+    results.extend(done.values())
     results.sort(key=lambda r: r.job)
-    return IngestReport(results, time.perf_counter() - started)
+    return IngestReport(results, time.perf_counter() - started, vanished)
 
 
 def _check_writable(lake: Location) -> None:
     if lake.is_s3:
         return
     root = lake.root
+    if os.path.exists(root) and not os.path.isdir(root):
+        raise LakeError(f"lake {lake.url} exists and is not a directory")
     probe = root
     while not os.path.exists(probe):
         probe = os.path.dirname(probe)
     if not os.path.isdir(probe) or not os.access(probe, os.W_OK | os.X_OK):
         raise LakeError(f"lake {lake.url} is not writable")
-    if os.path.exists(root) and not os.path.isdir(root):
-        raise LakeError(f"lake {lake.url} exists and is not a directory")

@@ -33,7 +33,15 @@ from gtlake.errors import LakeError
 from gtlake.schemas import FILE_SCHEMAS, PARTITION_COLUMNS
 from gtlake.storage import Location
 
-SQL_DIR = Path(os.environ.get("GTLAKE_SQL_DIR") or Path(__file__).resolve().parent.parent / "sql")
+
+def _default_sql_dir() -> Path:
+    """`sql/` of the repository; in an installed wheel, its copy at `gtlake/sql`."""
+    here = Path(__file__).resolve().parent
+    repo = here.parent / "sql"
+    return repo if repo.is_dir() else here / "sql"
+
+
+SQL_DIR = Path(os.environ.get("GTLAKE_SQL_DIR") or _default_sql_dir())
 RAW_SCHEMA = "parquet"
 LISTING_TTL_S = 60
 

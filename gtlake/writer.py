@@ -18,13 +18,12 @@ reader can see meanwhile.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ctypes
 import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -81,16 +80,10 @@ class JobWriter:
             if lake.is_s3:
                 self.staging = tempfile.mkdtemp(prefix="gtlake-staging-")
             else:
-                self.staging = lake.join(STAGING, uuid.uuid4().hex)
-                # Another job's abort() may remove the empty `_staging` between makedirs' two
-                # mkdir calls (FileNotFoundError): try again.
-                for attempt in range(5):
-                    try:
-                        os.makedirs(self.staging, exist_ok=True)
-                        break
-                    except FileNotFoundError:
-                        if attempt == 4:
-                            raise
+                # One directory per job, beside the tables (no reader looks there), so that
+                # concurrent jobs never create or remove a directory another one uses.
+                self.staging = lake.join(f"{STAGING}-{uuid.uuid4().hex}")
+                os.makedirs(self.staging)
         except OSError as exc:
             raise LakeError(f"cannot write the lake at {lake.url}: {exc.strerror}") from exc
 
@@ -117,9 +110,19 @@ class JobWriter:
             writer.close()
         return self._path(table) if self.rows[table] else None
 
-    def replace_staged(self, table: str, data: pa.Table) -> None:
-        """Replace a finished staged table with `data` (used when a column is decided late)."""
-        pq.write_table(data, self._path(table), **_write_options(table))
+    def rewrite_staged(self, table: str, fix: Callable[[pa.Table], pa.Table]) -> None:
+        """Rewrite a staged table row group by row group through `fix` (for a column decided
+        late); memory stays that of one row group."""
+        path = self.close_table(table)
+        if path is None:
+            return
+        fixed = path + ".fixed"
+        source = pq.ParquetFile(path)
+        with pq.ParquetWriter(fixed, FILE_SCHEMAS[table], **_write_options(table)) as out:
+            for index in range(source.num_row_groups):
+                out.write_table(fix(source.read_row_group(index)))
+        source.close()
+        os.replace(fixed, path)
 
     def commit(self, task_type: str) -> None:
         """Swap every table's `job=<job>` directory for the staged one (tables without rows are
@@ -155,9 +158,6 @@ class JobWriter:
             writer.close()
         self._writers.clear()
         shutil.rmtree(self.staging, ignore_errors=True)
-        if not self.lake.is_s3:
-            with contextlib.suppress(OSError):
-                os.rmdir(os.path.dirname(self.staging))
 
 
 STATE_TABLE = "jobs"

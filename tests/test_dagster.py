@@ -70,7 +70,8 @@ def _boxes(job: str, attribute: str, boxes: int, confidences: int, i: int = 0) -
     value = {
         "image_size": [{"width": 100, "height": 80, "depth": 3}],
         "annotations": [
-            {"class_id": 0, "left": 1 + b, "top": 2, "width": 10, "height": 12} for b in range(boxes)
+            {"class_id": 0, "left": 1 + b, "top": 2, "width": 10, "height": 12}
+            for b in range(boxes)
         ],
     }
     meta = _meta(
@@ -80,13 +81,19 @@ def _boxes(job: str, attribute: str, boxes: int, confidences: int, i: int = 0) -
         **{"class-map": {"0": "dog"}},
     )
     return _line(
-        {"source-ref": f"s3://bucket/{job}/{i}.jpg", attribute: value, f"{attribute}-metadata": meta}
+        {
+            "source-ref": f"s3://bucket/{job}/{i}.jpg",
+            attribute: value,
+            f"{attribute}-metadata": meta,
+        }
     )
 
 
 def build_tree(root: Path) -> dict[str, set[str]]:
     """Write the test jobs under `root`; return each job's checks that must fail."""
-    real = REAL / "sagemaker-examples" / "pytorch_yolov5_training_and_hpo" / "sample_output.manifest"
+    real = (
+        REAL / "sagemaker-examples" / "pytorch_yolov5_training_and_hpo" / "sample_output.manifest"
+    )
     write_job(root, "boxes-good", real.read_bytes())
     # BOM, CRLF line ends and blank lines: four objects, blank lines are not lines.
     good = "\r\n".join(_classified("classes-good", 0.25 * i, i) for i in range(4))
@@ -201,8 +208,11 @@ def test_definitions_load():
 
 def test_resource_from_env(tmp_path):
     resource = GtlakeResource.from_env(
-        {"GTLAKE_SOURCE": "s3://bucket/gt/", "GTLAKE_LAKE": str(tmp_path / "lake"),
-         "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}  # fmt: skip
+        {
+            "GTLAKE_SOURCE": "s3://bucket/gt/",
+            "GTLAKE_LAKE": str(tmp_path / "lake"),
+            "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        }  # fmt: skip
     )
     assert resource.source == "s3://bucket/gt"
     assert resource.views == str(tmp_path / "lake" / "gtlake.duckdb")
@@ -243,7 +253,9 @@ def test_line_check_fails_when_the_lake_lost_a_line(env):
     (path,) = partition_files(lake, "objects", "lines-bad")
     table = pq.read_table(path)
     assert table.num_rows == 3
-    check = dg.AssetSelection.checks(dg.AssetCheckKey(table_key("objects"), "every_line_accounted_for"))
+    check = dg.AssetSelection.checks(
+        dg.AssetCheckKey(table_key("objects"), "every_line_accounted_for")
+    )
     before = materialize(env["resource"], env["instance"], "lines-bad", selection=check)
     assert before.success and failed_checks(before) == {}
     pq.write_table(table.slice(0, 2), path)
@@ -275,10 +287,11 @@ def test_partition_writes_the_same_rows_as_gtlake_ingest(env, tmp_path):
 def test_materializations_carry_rows_quarantine_location_and_schema(env):
     lake = env["resource"].lake_location()
     result = env["results"]["quarantine-bad"]
-    events = {
-        e.step_materialization_data.materialization.asset_key: e.step_materialization_data.materialization
+    materializations = [
+        e.step_materialization_data.materialization
         for e in result.get_asset_materialization_events()
-    }
+    ]
+    events = {m.asset_key: m for m in materializations}
     assert set(events) == {spec.key for spec in TABLE_SPECS} | {VIEWS_KEY}
     for table in TABLES:
         materialization = events[table_key(table)]
@@ -442,3 +455,41 @@ def test_refused_label_names_only_flags_groundtruth_metadata():
         ]
     )
     assert quality.refused_label_names(attributes) == ["x-metadata"]
+
+
+def test_default_source_is_the_bundled_sample_tree(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    resource = GtlakeResource.from_env({})
+    assert not (tmp_path / "build" / "sample").exists()
+    jobs = resource.list_jobs()
+    assert (tmp_path / "build" / "sample").is_dir()
+    assert len(jobs) > 10
+    assert resource.find_job(jobs[0].name).fingerprint() == jobs[0].fingerprint()
+    assert [p.name for p in (tmp_path / "build").iterdir()] == ["sample"]
+
+
+def test_partition_with_source_and_lake_on_s3(s3_server, s3_bucket, tmp_path):
+    local = tmp_path / "tree"
+    write_job(local, "s3-job", [_classified("s3-job", 0.5, i) for i in range(3)] + ["{broken"])
+    resource = GtlakeResource(
+        source=f"s3://{s3_bucket}/gt",
+        lake=f"s3://{s3_bucket}/lake",
+        views=str(tmp_path / "views.duckdb"),
+        endpoint_url=s3_server.endpoint_url,
+    )
+    _upload(resource.source_location().fs(), local, f"{s3_bucket}/gt")
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(JOBS, ["s3-job"])
+    result = materialize(resource, instance, "s3-job")
+    assert result.success
+    assert failed_checks(result) == {"quarantine_empty": "WARN"}
+    lake = resource.lake_location()
+    assert read_partition(lake, "objects", "s3-job").num_rows == 3
+    (objects,) = [
+        e.step_materialization_data.materialization
+        for e in result.get_asset_materialization_events()
+        if e.step_materialization_data.materialization.asset_key == table_key("objects")
+    ]
+    assert objects.metadata["parquet"].value.startswith(
+        f"s3://{s3_bucket}/lake/objects/job=s3-job/"
+    )
