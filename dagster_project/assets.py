@@ -20,8 +20,8 @@ from gtlake.storage import Location, partition_dir
 PREFIX = "gtlake"
 GROUP = "gtlake"
 VIEWS_KEY = dg.AssetKey([PREFIX, "duckdb_views"])
-# Deployments may cap this pool at 1 (see docs/dagster.md): refreshes then queue. Not needed for
-# safety: every refresh writes a private file and renames it into place (see viewsfile.py).
+# Deployments may cap this pool at 1 (README, Dagster section): refreshes then queue. Not needed
+# for safety: every refresh writes a private file and renames it into place (see viewsfile.py).
 VIEWS_POOL = "gtlake_views"
 
 

@@ -35,7 +35,8 @@ def view_names(path: str) -> list[str]:
     """The user views defined in the file, sorted."""
     with duckdb.connect(path, read_only=True) as con:
         rows = con.execute(
-            "select view_name from duckdb_views() where not internal order by view_name"
+            "select view_name from duckdb_views() where not internal and schema_name = 'main' "
+            "order by view_name"
         ).fetchall()
     return [name for (name,) in rows]
 

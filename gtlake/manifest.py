@@ -13,7 +13,7 @@ from typing import IO, Any, NamedTuple
 
 import msgspec
 
-BLOCK_SIZE = 8 << 20
+BLOCK_SIZE = 4 << 20
 BOM = b"\xef\xbb\xbf"
 
 

@@ -11,7 +11,7 @@ An S3 lake is staged in a local temporary directory and committed by `commit_s3`
 file is uploaded (concurrently) over the same key, `<table>/job=<job>/type=<type>/part-0.parquet`
 (a PUT replaces an object atomically, so a reader gets the old file or the new one, never both),
 then the job's leftover keys (another `type=`, tables that now have no rows) are removed in one
-bulk delete, and the `jobs` row (the ingest state) is uploaded last. docs/s3.md says what a
+bulk delete, and the `jobs` row (the ingest state) is uploaded last. The README says what a
 reader can see meanwhile.
 """
 
@@ -36,18 +36,19 @@ from gtlake.storage import Location, partition_dir, partition_value
 PART = "part-0.parquet"
 STAGING = "_staging"
 # Snappy: Parquet's usual codec, read everywhere, and about twice as fast to write as zstd here.
-# Dictionary encoding only where values repeat: not for the free-text and JSON columns
-# (large_string) nor the per-object ones.
+# Dictionary encoding only where values repeat, and no min/max statistics on the free-text and JSON
+# columns (large_string): nobody filters on the text of a whole line, and the statistics of a
+# multi-kilobyte string would only fatten the footer.
 _NO_DICTIONARY = {"object_id", "source_ref", "source", "text", "comment", "path", "etag"}
 
 
 def _write_options(table: str) -> dict[str, Any]:
-    dictionary = [
-        f.name
-        for f in FILE_SCHEMAS[table]
-        if f.type != pa.large_string() and f.name not in _NO_DICTIONARY
-    ]
-    return {"compression": "snappy", "use_dictionary": dictionary}
+    fields = [f for f in FILE_SCHEMAS[table] if f.type != pa.large_string()]
+    return {
+        "compression": "snappy",
+        "use_dictionary": [f.name for f in fields if f.name not in _NO_DICTIONARY],
+        "write_statistics": [f.name for f in fields],
+    }
 
 
 def to_arrow(
