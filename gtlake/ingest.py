@@ -23,7 +23,7 @@ from gtlake.columnar import GroupRows, flatten_group
 from gtlake.errors import GtlakeError, LakeError, LineError
 from gtlake.flatten import LineRows, created_at, find_labels, flatten_line, label_job
 from gtlake.jobtables import job_tables
-from gtlake.manifest import Bad, Parsed, RawLine, parse, read_blocks
+from gtlake.manifest import Bad, Parsed, parse, read_blocks
 from gtlake.schemas import FILE_SCHEMAS, TABLES
 from gtlake.source import JobDir, list_jobs
 from gtlake.state import read_fingerprints
@@ -169,12 +169,7 @@ class _Block:
         return parts[0] if len(parts) == 1 else pa.concat_tables(parts)
 
 
-def ingest_job(
-    job: JobDir,
-    lake: Location,
-    source: Location,
-    on_bytes: Callable[[int], None] | None = None,
-) -> JobResult:
+def ingest_job(job: JobDir, lake: Location, source: Location) -> JobResult:
     """Read one job's manifest and replace its partitions in the lake."""
     manifest, status = job.manifest()
     result = JobResult(job.name, status=status, manifest=manifest.path if manifest else None)
@@ -199,8 +194,6 @@ def ingest_job(
                         data = block_rows.arrow(table)
                         if data is not None:
                             writer.write(table, data)
-                    if on_bytes is not None:
-                        on_bytes(_block_bytes(block))
             result.bytes = manifest.size
             if writer.rows["objects"] + writer.rows["quarantine"] == 0:
                 result.message = "empty manifest"
@@ -246,10 +239,6 @@ def _flatten_block(
                 continue
             block.add_line(p, rows)
     return block
-
-
-def _block_bytes(block: list[RawLine]) -> int:
-    return block[-1].offset + len(block[-1].data) - block[0].offset + 1
 
 
 def _fix_inherited(writer: JobWriter, own: str | None) -> None:

@@ -109,7 +109,11 @@ def _s3_class() -> type:
 def open_input(fs: fsspec.AbstractFileSystem, path: str, size: int | None = None) -> IO[bytes]:
     """Open a file for reading; on S3 the size known from the listing saves a HEAD request."""
     if size is not None and getattr(fs, "protocol", None) in (("s3", "s3a"), "s3"):
-        return fs.open(path, "rb", size=size)
+        stream = fs.open(path, "rb", size=size)
+        # s3fs reads the object's details (a HEAD) on the first read only to compare ETags;
+        # what the listing told us is all it needs.
+        stream._details = {"name": path, "size": size, "type": "file"}
+        return stream
     return fs.open(path, "rb")
 
 

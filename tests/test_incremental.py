@@ -74,6 +74,9 @@ def test_no_change_reads_no_source_object(source, proxy, tmp_path, lake_kind):
     first = _run(source, lake, proxy)
     assert not any(j.skipped for j in first.values())
     assert any(p.endswith("output.manifest") for p in proxy.object_gets("/gt/"))
+    # sizes come from the listing: reading the source costs GETs only, never a HEAD
+    heads = [r.path for r in proxy.requests if r.method == "HEAD" and "/gt/" in r.path]
+    assert heads == []
     proxy.reset()
     second = _run(source, lake, proxy)
     assert all(j.skipped for j in second.values())
