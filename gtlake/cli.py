@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(one job per documented example, plus jobs shaped like real files); with --jobs, a "
         "deterministic synthetic tree for scale tests.",
     )
-    demo.add_argument("dir", metavar="DIR")
+    demo.add_argument("dir", metavar="DIR", help="where to write the job directories")
     demo.add_argument("--jobs", type=int, help="synthetic: number of base jobs")
     demo.add_argument("--lines", type=int, default=1000, help="synthetic: lines per base job")
     demo.add_argument("--seed", type=int, default=0, help="synthetic: random seed")
@@ -64,18 +64,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="list the job directories under SOURCE",
         description="List the job directories under SOURCE with their status and manifest.",
     )
-    jobs.add_argument("source", metavar="SOURCE")
+    jobs.add_argument(
+        "source",
+        metavar="SOURCE",
+        help="directory or s3://bucket/prefix holding one directory per labeling job",
+    )
     _add_endpoint(jobs)
 
     ingest = sub.add_parser(
         "ingest",
         help="flatten the jobs under SOURCE into the lake",
-        description="Read every job's output manifest (or its newest intermediate one while the "
-        "job runs) and replace the job's partitions in LAKE. Jobs whose files are unchanged since "
-        "the last ingest are skipped. Bad lines go to the quarantine table; they do not fail "
-        "the run.",
+        description="Read every job's output manifest (or its newest intermediate one while\n"
+        "the job runs) and replace the job's partitions in LAKE. Jobs whose files are\n"
+        "unchanged since the last ingest are skipped. Bad lines go to the quarantine\n"
+        "table; they do not fail the run.",
+        epilog="examples:\n"
+        "  gtlake ingest ./gt-output --lake ./lake\n"
+        "  gtlake ingest s3://bucket/gt --lake s3://bucket/lake --job my-job --full\n"
+        "  AWS_PROFILE=labeling gtlake ingest s3://bucket/gt --lake ./lake",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    ingest.add_argument("source", metavar="SOURCE")
+    ingest.add_argument(
+        "source",
+        metavar="SOURCE",
+        help="directory or s3://bucket/prefix holding one directory per labeling job",
+    )
     ingest.add_argument("--lake", required=True, metavar="LAKE", help="where the lake is written")
     ingest.add_argument(
         "--job", action="append", dest="jobs", metavar="NAME", help="only this job (repeatable)"
@@ -92,8 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Open DuckDB with one view per table and the analysis views over LAKE; run "
         "QUERY, or start an interactive prompt when QUERY is omitted.",
     )
-    sql.add_argument("lake", metavar="LAKE")
-    sql.add_argument("query", nargs="?", metavar="QUERY")
+    sql.add_argument("lake", metavar="LAKE", help="the lake: a directory or s3://bucket/prefix")
+    sql.add_argument(
+        "query", nargs="?", metavar="QUERY", help="SQL to run (several statements: separate with ;)"
+    )
     sql.add_argument("--format", choices=("table", "csv", "json"), default="table")
     sql.add_argument("--save", metavar="FILE.duckdb", help="write a DuckDB file holding the views")
     _add_endpoint(sql)
@@ -103,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="write a job's output manifest back from the lake",
         description="Rebuild a job's output manifest (JSON Lines) from the lake's tables.",
     )
-    export.add_argument("lake", metavar="LAKE")
+    export.add_argument("lake", metavar="LAKE", help="the lake: a directory or s3://bucket/prefix")
     export.add_argument("--job", required=True, metavar="NAME")
     export.add_argument("--out", metavar="FILE", help="output file (default: standard output)")
     _add_endpoint(export)

@@ -57,30 +57,11 @@ ANALYSIS_VIEWS = (
     "worker_stats",
 )
 
-# Tables `sql/` relies on, with their DESIGN.md columns, for a lake written before the schema
-# module declared them: their views are empty but exist, so every analysis view still works.
-_TS = pa.timestamp("us", tz="UTC")
-FALLBACK_SCHEMAS: dict[str, pa.Schema] = {
-    "worker_responses": pa.schema(
-        [
-            pa.field("iteration", pa.int32()),
-            pa.field("object_index", pa.int64()),
-            pa.field("worker_id", pa.string()),
-            pa.field("workforce", pa.string()),
-            pa.field("acceptance_time", _TS),
-            pa.field("submission_time", _TS),
-            pa.field("time_spent_s", pa.float64()),
-            pa.field("answer", pa.large_string()),
-        ]
-    ),
-}
-
 
 def table_schemas() -> dict[str, pa.Schema]:
     """Every table's schema as a reader sees it: `job`, `type`, then the file's columns."""
-    files = {**FALLBACK_SCHEMAS, **FILE_SCHEMAS}
     parts = [pa.field(name, pa.string(), nullable=False) for name in PARTITION_COLUMNS]
-    return {table: pa.schema([*parts, *schema]) for table, schema in files.items()}
+    return {table: pa.schema([*parts, *schema]) for table, schema in FILE_SCHEMAS.items()}
 
 
 def sql_string(text: str) -> str:

@@ -507,20 +507,6 @@ def test_a_table_the_schema_module_adds_gets_a_view(tmp_path: Path, monkeypatch)
         con.close()
 
 
-def test_worker_stats_works_before_the_schema_module_declares_worker_responses(
-    tmp_path: Path, monkeypatch
-) -> None:
-    schemas = {k: v for k, v in views.FILE_SCHEMAS.items() if k != "worker_responses"}
-    monkeypatch.setattr(views, "FILE_SCHEMAS", schemas)
-    con = views.connect(Location(str(tmp_path)))
-    try:
-        assert rows(con, "select count(*) from worker_stats") == [(0,)]
-        names = [d[0] for d in con.execute("select * from worker_responses").description]
-        assert names[:4] == ["job", "type", "iteration", "object_index"]
-    finally:
-        con.close()
-
-
 # -- pruning ----------------------------------------------------------------------------------
 
 
