@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from gtlake import views
+from gtlake import demo, views
 from gtlake.ingest import ingest
 from gtlake.storage import Location, partition_dir
 from tests.conftest import write_job
@@ -413,6 +413,22 @@ def test_low_confidence_is_the_bottom_decile_of_each_group(con) -> None:
     ]
     # the adjusted boxes all have confidence 0.9: a group without a bottom decile
     assert rows(con, "select count(*) from low_confidence where origin_job = ?", ADJUST) == [(0,)]
+
+
+def test_low_confidence_never_queues_items_tied_at_the_top(tmp_path: Path) -> None:
+    # The real bird job: 297 of its 302 labels share the top confidence, 0.95.
+    demo.write_samples(tmp_path / "src")
+    ingest(Location(str(tmp_path / "src")), Location(str(tmp_path / "lake")), workers=1)
+    con = views.connect(Location(str(tmp_path / "lake")))
+    try:
+        queued = rows(
+            con,
+            "select confidence from low_confidence where origin_job = 'birds-open-images-clone' "
+            "order by confidence",
+        )
+        assert queued == [(0.6,), (0.65,), (0.86,), (0.93,), (0.94,)]
+    finally:
+        con.close()
 
 
 # -- verification_results ---------------------------------------------------------------------
