@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from gtlake.columnar import GroupRows, flatten_group
-from gtlake.errors import GtlakeError, LakeError, LineError
+from gtlake.errors import GtlakeError, LakeError, LineError, ManifestError
 from gtlake.flatten import LineRows, created_at, find_labels, flatten_line, label_job
 from gtlake.jobtables import job_tables
 from gtlake.manifest import Bad, Parsed, parse, read_blocks
@@ -181,8 +181,14 @@ def ingest_job(job: JobDir, lake: Location, source: Location) -> JobResult:
         if manifest is None:
             result.message = "no manifest yet (no output or intermediate manifest)"
         else:
-            fs = source.fs()
-            with open_input(fs, f"{job.path}/{manifest.path}", manifest.size) as stream:
+            path = f"{job.path}/{manifest.path}"
+            try:
+                stream = open_input(source.fs(), path, manifest.size)
+            except ConnectionError:
+                raise
+            except OSError as exc:
+                raise ManifestError(path, reason=f"cannot be read: {exc}") from exc
+            with stream:
                 for block in read_blocks(stream):
                     parsed = [parse(raw) for raw in block]
                     if not decided:
@@ -268,11 +274,6 @@ def _jobs_row(result: JobResult, own: str | None, job: JobDir) -> tuple:
     )
 
 
-def lake_fingerprints(lake: Location) -> dict[str, str]:
-    """The fingerprint of every job as last ingested (kept in the lake's `jobs` table)."""
-    return read_fingerprints(lake)
-
-
 def _run_job(job: JobDir, lake: Location, source: Location) -> JobResult:
     try:
         return ingest_job(job, lake, source)
@@ -302,7 +303,7 @@ def ingest(
     started = time.perf_counter()
     jobs = list_jobs(source, names)
     _check_writable(lake)
-    known = lake_fingerprints(lake)
+    known = read_fingerprints(lake)  # the lake's own state: its `jobs` table
     todo = [j for j in jobs if full or known.get(j.name) != j.fingerprint()]
     results = [JobResult(j.name, skipped=True) for j in jobs if j not in todo]
     vanished = [] if names else sorted(set(known) - {j.name for j in jobs})
