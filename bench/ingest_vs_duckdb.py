@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from gtlake import demo
+from gtlake import jobfiles, synthetic
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
@@ -59,7 +59,9 @@ con.execute(
 
 # Changes whenever the generator's code changes (read when the code is imported), so that a
 # cached tree is then written again.
-GENERATOR = hashlib.sha256(Path(demo.__file__).read_bytes()).hexdigest()[:16]
+GENERATOR = hashlib.sha256(
+    b"".join(Path(m.__file__).read_bytes() for m in (synthetic, jobfiles))
+).hexdigest()[:16]
 
 
 def cached_tree(name: str, **params) -> Path:
@@ -73,7 +75,7 @@ def cached_tree(name: str, **params) -> Path:
     shutil.rmtree(tree, ignore_errors=True)
     stamp.unlink(missing_ok=True)
     started = time.perf_counter()
-    count = demo.write_synthetic(tree, **params)
+    count = synthetic.write_synthetic(tree, **params)
     took = time.perf_counter() - started
     print(f"generated {tree.relative_to(HERE.parent)}: {count} jobs in {took:.1f}s", flush=True)
     stamp.write_text(json.dumps(wanted, indent=1) + "\n")

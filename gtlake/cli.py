@@ -126,12 +126,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from gtlake import demo
-
     if args.jobs:
-        count = demo.write_synthetic(args.dir, jobs=args.jobs, lines=args.lines, seed=args.seed)
+        from gtlake.synthetic import write_synthetic
+
+        count = write_synthetic(args.dir, jobs=args.jobs, lines=args.lines, seed=args.seed)
     else:
-        count = demo.write_samples(args.dir)
+        from gtlake.demo import write_samples
+
+        count = write_samples(args.dir)
     print(f"wrote {count} job directories to {args.dir}")
     return 0
 

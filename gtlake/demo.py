@@ -1,179 +1,38 @@
-"""Ground Truth output trees to try gtlake on: the bundled samples and a synthetic generator.
+"""The bundled sample tree: Ground Truth output to try gtlake on.
 
 `write_samples` writes one job directory per example of the Ground Truth documentation ("Output
 Data" in the SageMaker Developer Guide), chained where the documentation chains them, jobs shaped
 like real output (named entities, video object tracking, custom tasks), the real files bundled in
 `gtlake/samples/` (provenance in its SOURCES.md), and one job still running, whose newest
-intermediate manifest ends in a partly written line. `write_synthetic` writes a tree of any size
-for scale tests: every task type, chained adjustment, verification and second-question jobs,
-cumulative intermediate manifests and a few worker responses per job.
-
-Both are deterministic: the same arguments write the same bytes.
+intermediate manifest ends in a partly written line. The same call writes the same bytes.
+(`gtlake.synthetic` writes trees of any size for scale tests.)
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import random
-import struct
-import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from gtlake.jobfiles import (
+    MASKS,
+    Annotations,
+    intermediate_lines,
+    jsonl,
+    manifest_path,
+    png_mask,
+    to_json,
+    worker_answer,
+    worker_id,
+    write_file,
+)
+
 SAMPLES = Path(__file__).resolve().parent / "samples"
 BUCKET = "s3://gt-demo-bucket"
 OUTPUT = f"{BUCKET}/output"
-MASKS = "annotations/consolidated-annotation/output"
-REQUESTS = "annotations/consolidated-annotation/consolidation-request"
-RESPONSES = "annotations/consolidated-annotation/consolidation-response"
-
-
-# -- writing files ------------------------------------------------------------------------------
-
-
-def _json(obj: Any) -> str:
-    return orjson.dumps(obj).decode()
-
-
-def _write(path: Path, data: str | bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data.encode() if isinstance(data, str) else data)
-
-
-def _manifest_path(job_dir: Path, iteration: int | None = None) -> Path:
-    if iteration is None:
-        return job_dir / "manifests/output/output.manifest"
-    return job_dir / f"manifests/intermediate/{iteration}/output.manifest"
-
-
-def _jsonl(lines: Iterable[dict | str], newline: str = "\n") -> str:
-    return "".join((line if isinstance(line, str) else _json(line)) + newline for line in lines)
-
-
-def _png(width: int, height: int, colors: Sequence[str]) -> bytes:
-    """A small RGB mask in vertical bands of `colors` (#rrggbb), stored uncompressed."""
-    rgb = [bytes.fromhex(c.lstrip("#")) for c in colors] or [b"\xff\xff\xff"]
-    row = b"".join(rgb[x * len(rgb) // width] for x in range(width))
-    raw = b"".join(b"\x00" + row for _ in range(height))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw, 0))
-        + chunk(b"IEND", b"")
-    )
-
-
-def _worker_id(workforce: str, region: str, name: str) -> str:
-    digest = hashlib.blake2b(name.encode(), digest_size=20).digest()
-    return f"{workforce}.{region}.{base64.b32encode(digest).decode()[:26]}"
-
-
-def _answer(
-    content: dict, worker: str, submitted: datetime, spent: float | None = None, sub: str = ""
-) -> dict:
-    """One worker's answer: the 2019 shape, or the newer one when `spent` is given."""
-    stamp = submitted.strftime("%Y-%m-%dT%H:%M:%S")
-    if spent is None:
-        return {"answerContent": content, "submissionTime": stamp + "Z", "workerId": worker}
-    accepted = submitted - timedelta(seconds=spent)
-    return {
-        "acceptanceTime": accepted.isoformat(timespec="milliseconds") + "Z",
-        "answerContent": content,
-        "submissionTime": submitted.isoformat(timespec="milliseconds") + "Z",
-        "timeSpentInSeconds": spent,
-        "workerId": worker,
-        "workerMetadata": {
-            "identityData": {
-                "identityProviderType": "Cognito",
-                "issuer": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_gtDemo01",
-                "sub": sub or "00000000-0000-4000-8000-000000000000",
-            }
-        },
-    }
-
-
-def _file_stamp(when: datetime) -> str:
-    """Ground Truth names worker-response and consolidation files `YYYY-MM-DD_HH:MM:SS.json`."""
-    return when.strftime("%Y-%m-%d_%H:%M:%S")
-
-
-class _Annotations:
-    """Worker responses of a job plus the consolidation request and response they lead to."""
-
-    def __init__(self, job_dir: Path, attribute: str) -> None:
-        self.job_dir, self.attribute = job_dir, attribute
-        self.requests: dict[int, list[dict]] = {}
-        self.responses: dict[int, list[dict]] = {}
-        self.last: dict[int, datetime] = {}
-
-    def add(
-        self, iteration: int, index: int, data_object: dict, answers: list[dict], line: dict
-    ) -> None:
-        """Write `iteration-<n>/<index>/<timestamp>.json` and record what consolidation saw."""
-        when = datetime.fromisoformat(max(a["submissionTime"] for a in answers)[:19])
-        rel = f"annotations/worker-response/iteration-{iteration}/{index}/{_file_stamp(when)}.json"
-        _write(self.job_dir / rel, _json({"answers": answers}))
-        self.record(iteration, index, data_object, answers, line, when)
-
-    def record(
-        self,
-        iteration: int,
-        index: int,
-        data_object: dict,
-        answers: list[dict],
-        line: dict,
-        when: datetime,
-    ) -> None:
-        """Remember one object's answers and label for the consolidation files of `iteration`."""
-        annotations = [
-            {"workerId": a["workerId"], "annotationData": {"content": _json(a["answerContent"])}}
-            for a in answers
-        ]
-        self.requests.setdefault(iteration, []).append(
-            {"datasetObjectId": str(index), "dataObject": data_object, "annotations": annotations}
-        )
-        key = self.attribute if self.attribute in line else f"{self.attribute}-ref"
-        meta_key = next(k for k in (f"{key}-metadata", f"{self.attribute}-metadata") if k in line)
-        content = {key: line[key], meta_key: line[meta_key]}
-        self.responses.setdefault(iteration, []).append(
-            {"datasetObjectId": str(index), "consolidatedAnnotation": {"content": content}}
-        )
-        self.last[iteration] = max(self.last.get(iteration, when), when)
-
-    def close(self) -> None:
-        for iteration, requests in sorted(self.requests.items()):
-            done = self.last[iteration] + timedelta(seconds=7)
-            name = f"iteration-{iteration}/{_file_stamp(done)}.json"
-            _write(self.job_dir / REQUESTS / name, _json(requests))
-            responses = self.responses[iteration]
-            _write(self.job_dir / RESPONSES / name, _json(responses))
-
-
-def _intermediate(
-    lines: list[dict], labeled: Callable[[int], bool], attributes: Sequence[str]
-) -> list[dict]:
-    """An intermediate manifest: labeled lines as in the output, the others as the input line."""
-    out = []
-    for i, line in enumerate(lines):
-        if labeled(i):
-            out.append(line)
-            continue
-        drop = set()
-        for a in attributes:
-            drop |= {a, f"{a}-ref", f"{a}-metadata", f"{a}-ref-metadata"}
-        out.append({k: v for k, v in line.items() if k not in drop})
-    return out
 
 
 # -- the documented examples --------------------------------------------------------------------
@@ -639,7 +498,7 @@ def _real(name: str) -> bytes:
 
 def _write_species_annotations(job_dir: Path, lines: list[dict]) -> None:
     """Newer-shape worker responses (three private workers per image) for iteration 1."""
-    notes = _Annotations(job_dir, "species")
+    notes = Annotations(job_dir, "species")
     start = datetime(2018, 10, 18, 22, 10, 4)
     for index in range(4):
         line = lines[index]
@@ -647,25 +506,27 @@ def _write_species_annotations(job_dir: Path, lines: list[dict]) -> None:
         answers = []
         for w in range(3):
             label = chosen if (index + w) % 4 else "cat" if chosen != "cat" else "dog"
-            worker = _worker_id("private", "us-east-1", f"species-worker-{w}")
+            worker = worker_id("private", "us-east-1", f"species-worker-{w}")
             when = start + timedelta(seconds=index * 41 + w * 13)
             content = {"crowd-image-classifier": {"label": label}}
             sub = f"{w:08x}-aaaa-4bbb-8ccc-{index:012x}"
-            answers.append(_answer(content, worker, when, spent=11.25 + w * 3.5 + index, sub=sub))
+            answers.append(
+                worker_answer(content, worker, when, spent=11.25 + w * 3.5 + index, sub=sub)
+            )
         notes.add(1, index, {"s3Uri": line["source-ref"]}, answers, line)
     notes.close()
 
 
 def _write_mood_annotations(job_dir: Path, lines: list[dict]) -> None:
     """2019-shape worker responses (public workforce) for iteration 1."""
-    notes = _Annotations(job_dir, "mood")
+    notes = Annotations(job_dir, "mood")
     start = datetime(2018, 10, 18, 22, 12, 30)
     for index, line in enumerate(lines):
         label = line["mood-metadata"]["class-name"]
         answers = [
-            _answer(
+            worker_answer(
                 {"crowd-classifier": {"sentiment": {"label": label}}},
-                _worker_id("public", "us-east-1", f"mood-{w}"),
+                worker_id("public", "us-east-1", f"mood-{w}"),
                 start + timedelta(seconds=index * 17 + w * 5),
             )
             for w in range(2)
@@ -676,7 +537,7 @@ def _write_mood_annotations(job_dir: Path, lines: list[dict]) -> None:
 
 def _write_dog_annotations(job_dir: Path, lines: list[dict]) -> None:
     """Newer-shape bounding-box answers (`annotatedResult`), two workers per image."""
-    notes = _Annotations(job_dir, "bounding-box")
+    notes = Annotations(job_dir, "bounding-box")
     start = datetime(2018, 10, 18, 22, 14, 0)
     for index, line in enumerate(lines):
         value = line["bounding-box"]
@@ -699,10 +560,12 @@ def _write_dog_annotations(job_dir: Path, lines: list[dict]) -> None:
                     "inputImageProperties": {"height": size["height"], "width": size["width"]},
                 }
             }
-            worker = _worker_id("private", "us-east-1", f"dogs-{w}")
+            worker = worker_id("private", "us-east-1", f"dogs-{w}")
             when = start + timedelta(seconds=index * 63 + w * 29)
             sub = f"{w:08x}-dddd-4eee-8fff-{index:012x}"
-            answers.append(_answer(content, worker, when, spent=24.5 + 7 * w + index, sub=sub))
+            answers.append(
+                worker_answer(content, worker, when, spent=24.5 + 7 * w + index, sub=sub)
+            )
         notes.add(1, index, {"s3Uri": line["source-ref"]}, answers, line)
     notes.close()
 
@@ -710,21 +573,21 @@ def _write_dog_annotations(job_dir: Path, lines: list[dict]) -> None:
 def _write_signs_job(job_dir: Path) -> None:
     """A job still running: two intermediate manifests, the newest cut off mid-line."""
     lines = _signs_lines()
-    first = _intermediate(lines, lambda i: i < 2, ["sign"])
-    _write(_manifest_path(job_dir, 1), _jsonl(first))
-    second = _jsonl(_intermediate(lines, lambda i: i < 4 or i == 5, ["sign"]))
+    first = intermediate_lines(lines, lambda i: i < 2, ["sign"])
+    write_file(manifest_path(job_dir, 1), jsonl(first))
+    second = jsonl(intermediate_lines(lines, lambda i: i < 4 or i == 5, ["sign"]))
     last = second.rstrip("\n").rsplit("\n", 1)[-1]
     cut = len(second.rstrip("\n")) - len(last) + len(last) * 3 // 5  # a partly written last line
-    _write(_manifest_path(job_dir, 2), second[:cut])
-    notes = _Annotations(job_dir, "sign")
+    write_file(manifest_path(job_dir, 2), second[:cut])
+    notes = Annotations(job_dir, "sign")
     start = datetime(2024, 3, 1, 9, 9, 12)
     for index in range(4):
         iteration = 1 if index < 2 else 2
         name = lines[index]["sign-metadata"]["class-name"]
         answers = [
-            _answer(
+            worker_answer(
                 {"crowd-image-classifier": {"label": name}},
-                _worker_id("private", "eu-central-1", f"signs-{w}"),
+                worker_id("private", "eu-central-1", f"signs-{w}"),
                 start + timedelta(days=index // 2, seconds=index * 30 + w * 9),
                 spent=5.5 + w,
                 sub=f"{w:08x}-5151-4151-8151-{index:012x}",
@@ -734,23 +597,24 @@ def _write_signs_job(job_dir: Path) -> None:
         notes.add(iteration, index, {"s3Uri": lines[index]["source-ref"]}, answers, lines[index])
     notes.close()
     done = [
-        {"datasetObjectId": str(i), "manifestLine": _json(lines[i]), "iteration": 2} for i in (2, 3)
+        {"datasetObjectId": str(i), "manifestLine": to_json(lines[i]), "iteration": 2}
+        for i in (2, 3)
     ]
-    _write(job_dir / "annotations/intermediate/2/annotations.json", _jsonl(done))
+    write_file(job_dir / "annotations/intermediate/2/annotations.json", jsonl(done))
 
 
 def _write_birds_job(job_dir: Path) -> None:
     """The real 302-line job with its real worker responses and what consolidation made of them."""
     output = _real("birds-open-images-clone.manifest")
-    _write(_manifest_path(job_dir), output)
+    write_file(manifest_path(job_dir), output)
     lines = [orjson.loads(raw) for raw in output.splitlines()]
     responses: dict[str, str] = orjson.loads(_real("birds-open-images-clone.worker-responses.json"))
     first = {int(path.split("/")[2]) for path in responses if path.split("/")[1] == "iteration-1"}
-    intermediate = _intermediate(lines, first.__contains__, ["birds-open-images-clone"])
-    _write(_manifest_path(job_dir, 1), _jsonl(intermediate))
-    notes = _Annotations(job_dir, "birds-open-images-clone")
+    intermediate = intermediate_lines(lines, first.__contains__, ["birds-open-images-clone"])
+    write_file(manifest_path(job_dir, 1), jsonl(intermediate))
+    notes = Annotations(job_dir, "birds-open-images-clone")
     for path, text in sorted(responses.items()):
-        _write(job_dir / "annotations" / path, text)
+        write_file(job_dir / "annotations" / path, text)
         _, iteration, index, _ = path.split("/")
         answers = orjson.loads(text)["answers"]
         line = lines[int(index)]
@@ -776,24 +640,24 @@ def write_samples(dir: str | Path) -> int:
     jobs["track-pedestrians-and-vehicles"] = _video_job()
     jobs["annotate-insurance-letters"] = _letters_job()
     for name, lines in jobs.items():
-        _write(_manifest_path(root / name), _jsonl(lines))
+        write_file(manifest_path(root / name), jsonl(lines))
 
     # A manifest edited on Windows: byte-order mark and CRLF line ends.
-    relevance = "\ufeff" + _jsonl(_relevance_job(), newline="\r\n")
-    _write(_manifest_path(root / "rate-search-relevance"), relevance)
+    relevance = "\ufeff" + jsonl(_relevance_job(), newline="\r\n")
+    write_file(manifest_path(root / "rate-search-relevance"), relevance)
 
     species = jobs["identify-animal-species"]
-    _write(_manifest_path(root / "identify-animal-species", 1),
-           _jsonl(_intermediate(species, lambda i: i < 4, ["species"])))  # fmt: skip
+    write_file(manifest_path(root / "identify-animal-species", 1),
+           jsonl(intermediate_lines(species, lambda i: i < 4, ["species"])))  # fmt: skip
     _write_species_annotations(root / "identify-animal-species", species)
     _write_mood_annotations(root / "label-mood", jobs["label-mood"])
     _write_dog_annotations(root / "identify-dogs-and-toys", jobs["identify-dogs-and-toys"])
     for job, files in masks.items():
         for rel, colors in files:
-            _write(root / job / rel, _png(16, 12, colors))
+            write_file(root / job / rel, png_mask(16, 12, colors))
     seq = root / "track-pedestrians-and-vehicles" / MASKS
-    _write(seq / "0/SeqLabel.json", _real("SeqLabel.2021-02-26.json"))
-    _write(seq / "1/SeqLabel.json", _real("SeqLabel.excerpt.json"))
+    write_file(seq / "0/SeqLabel.json", _real("SeqLabel.2021-02-26.json"))
+    write_file(seq / "1/SeqLabel.json", _real("SeqLabel.excerpt.json"))
     _write_signs_job(root / "classify-street-signs")
 
     real = {
@@ -808,9 +672,11 @@ def write_samples(dir: str | Path) -> int:
         "entityrecognizerpoc-1": "entityrecognizerpoc-1.manifest",
     }
     for job, name in real.items():
-        _write(_manifest_path(root / job), _real(name))
+        write_file(manifest_path(root / job), _real(name))
     l4v = f"{MASKS}/0_2022-09-09T17:25:31.918770.png"
-    _write(root / "s10-label3" / l4v, _png(16, 12, ["#ffffff", "#2ca02c", "#1f77b4", "#ff7f0e"]))
+    write_file(
+        root / "s10-label3" / l4v, png_mask(16, 12, ["#ffffff", "#2ca02c", "#1f77b4", "#ff7f0e"])
+    )
     _write_birds_job(root / "birds-open-images-clone")
     written = [
         *jobs,
@@ -820,603 +686,3 @@ def write_samples(dir: str | Path) -> int:
         "birds-open-images-clone",
     ]
     return len(written)
-
-
-# -- the synthetic generator --------------------------------------------------------------------
-#
-# Lines are built from string templates (no per-field JSON encoding): a base job's line is
-# `prefix + "," + label + "}"`, where `prefix` is the input line without its closing brace, so a
-# chained job's line is the upstream line with one more label spliced in before the brace.
-
-SYNTHETIC_KINDS = (
-    "image-classification",
-    "text-classification",
-    "image-classification-multilabel",
-    "text-classification-multilabel",
-    "object-detection",
-    "semantic-segmentation",
-    "text-span",
-    "video-object-tracking",
-    "custom",
-)
-SYNTHETIC_BUCKET = "s3://gt-synthetic-data"
-_CONF = [str(k / 100) for k in range(100)]  # "0.0" .. "0.99"
-_FOLDERS = ["images", "Camera 07/day shots", "raw uploads/2023-05", "données/été"]
-_CLASSES = [
-    ["Duck", "Sparrow", "Woodpecker", "Parrot", "Falcon", "Swan", "Canary", "Owl", "Gull"],
-    ["dog", "cat", "bird", "horse", "sheep", "cow"],
-    ["Straßenbahn", "Bus", "Fahrrad", "Fußgänger ", "Lkw", "Ampel", "信号機"],
-    ["car", "truck", "pedestrian", "cyclist", "traffic light", "stop sign", "café sign", "bus"],
-]
-_WORDS = [
-    "the", "a", "this", "that", "delivery", "arrived", "late", "early", "box", "product",
-    "quality", "price", "support", "refund", "order", "great", "terrible", "okay", "fine",
-    "broken", "working", "again", "never", "always", "really", "quite", "very", "fast", "slow",
-    "battery", "screen", "sound", "colour", "size", "fits", "small", "large", "return",
-    "exchange", "gift", "love", "hate", "happy", "sad", "would", "recommend", "not", "buy",
-    "store", "online", "app", "update", "crashed", "works", "perfectly", "after", "days",
-    "weeks", "café", "naïve", "déjà", "vu", "über", "it's", "don't", "won't",
-]  # fmt: skip
-_PEOPLE = ["Jane Doe", "Bob", "María García", "Li Wei", "Olu Adeyemi", "Søren Kierkegaard"]
-_BRANDS = ["Acme", "Zenbook", "Globex", "Initech", "Umbrella", "Stark Industries"]
-_PLACES = ["Zürich", "Lisbon", "São Paulo", "Minneapolis", "Kraków", "Osaka"]
-_COMMENTS = [
-    "The box on the left is too wide.",
-    "One object is not labeled.",
-    "Wrong class on the second box.",
-    "Boxes overlap the image border.",
-    "La boîte est décalée vers le bas.",
-]
-_SEGMENT_CLASSES = [
-    ("road", "#f28333"), ("buildings", "#2acf59"), ("sidewalk", "#9467bd"), ("trees ", "#8c564b"),
-    ("sky", "#17becf"), ("car", "#d62728"), ("person", "#e377c2"), ("Verkehrszeichen", "#bcbd22"),
-]  # fmt: skip
-_SIZES = [(500, 400), (640, 480), (1024, 768), (680, 1024), (1280, 720), (2550, 3300)]
-
-
-def _q(text: str) -> str:
-    """A JSON string literal (UTF-8, not ASCII-escaped, as Ground Truth writes them)."""
-    return orjson.dumps(text).decode()
-
-
-class _Context:
-    """What every line of one synthetic job shares: its name, random stream and dates."""
-
-    def __init__(self, seed: int, index: int, name: str, lines: int, days_later: int = 0) -> None:
-        self.rng = random.Random(f"gtlake-synthetic/{seed}/{index}/{name}")
-        self.index, self.name, self.lines = index, name, lines
-        self.job_name = _q(f"labeling-job/{name}" if index % 2 == 0 else name)
-        start = datetime(2023, 1, 2) + timedelta(days=3 * index + days_later)
-        self.day = start.strftime("%Y-%m-%d")
-        self.folder = _FOLDERS[index % len(_FOLDERS)]
-
-    def created(self, i: int) -> str:
-        secs = 28800 + i * 50000 // max(self.lines, 1)
-        micro = int(self.rng.random() * 1_000_000)
-        return f"{self.day}T{secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}.{micro:06d}"
-
-    def source_ref(self, i: int, ext: str = "jpg") -> str:
-        return f"{SYNTHETIC_BUCKET}/{self.folder}/{i:07d}-{self.rng.getrandbits(48):012x}.{ext}"
-
-    def text(self, low: int, high: int) -> str:
-        rng = self.rng
-        words = rng.choices(_WORDS, k=low + int(rng.random() * (high - low)))
-        return " ".join(words).capitalize() + "."
-
-
-class _Base:
-    """A base job's line maker: `line(i)` gives (input prefix, label fragment, info)."""
-
-    attribute = "label"
-
-    def __init__(self, ctx: _Context) -> None:
-        self.ctx = ctx
-        self.a = self.attribute
-
-
-class _ImageClassification(_Base):
-    attribute = "category"
-    kind = "image-classification"
-
-    def __init__(self, ctx: _Context) -> None:
-        super().__init__(ctx)
-        names = _CLASSES[ctx.index % len(_CLASSES)]
-        self.names = [_q(n) for n in names]
-        self.ids = [f'"{c}"' if ctx.index % 2 else str(c) for c in range(len(names))]
-        self.single_worker = ctx.index % 4 == 3  # one worker per object: confidence is 0
-
-    def prefix(self, i: int) -> str:
-        return f'{{"source-ref":"{self.ctx.source_ref(i)}"'
-
-    def line(self, i: int) -> tuple[str, str, Any]:
-        ctx, r = self.ctx, self.ctx.rng.random
-        c = int(r() * len(self.names))
-        human = r() > 0.1
-        conf = "0" if self.single_worker else _CONF[99 - int(r() * (8 if human else 50))]
-        a = self.a
-        label = (
-            f'"{a}":{self.ids[c]},"{a}-metadata":{{"confidence":{conf},"job-name":{ctx.job_name},'
-            f'"class-name":{self.names[c]},"human-annotated":"{"yes" if human else "no"}",'
-            f'"creation-date":"{ctx.created(i)}","type":"groundtruth/{self.kind}"}}'
-        )
-        return self.prefix(i), label, c
-
-
-class _TextClassification(_ImageClassification):
-    attribute = "sentiment"
-    kind = "text-classification"
-
-    def prefix(self, i: int) -> str:
-        return f'{{"source":{_q(self.ctx.text(8, 60))}'
-
-
-class _ImageMultilabel(_Base):
-    attribute = "image-tags"
-    kind = "image-classification-multilabel"
-
-    def __init__(self, ctx: _Context) -> None:
-        super().__init__(ctx)
-        self.names = [_q(n) for n in _CLASSES[(ctx.index + 1) % len(_CLASSES)]]
-
-    def prefix(self, i: int) -> str:
-        return f'{{"source-ref":"{self.ctx.source_ref(i)}"'
-
-    def line(self, i: int) -> tuple[str, str, Any]:
-        ctx, rng = self.ctx, self.ctx.rng
-        ids = rng.sample(range(len(self.names)), 1 + int(rng.random() * 4))
-        confs = [_CONF[30 + int(rng.random() * 69)] for _ in ids]
-        classes = ",".join(f'"{c}":{self.names[c]}' for c in ids)
-        confidences = ",".join(f'"{c}":{v}' for c, v in zip(ids, confs, strict=True))
-        a = self.a
-        label = (
-            f'"{a}":[{",".join(map(str, ids))}],"{a}-metadata":{{"job-name":{ctx.job_name},'
-            f'"class-map":{{{classes}}},"human-annotated":"yes","creation-date":"{ctx.created(i)}",'
-            f'"confidence-map":{{{confidences}}},"type":"groundtruth/{self.kind}"}}'
-        )
-        return self.prefix(i), label, ids
-
-
-class _TextMultilabel(_ImageMultilabel):
-    attribute = "topics"
-    kind = "text-classification-multilabel"
-
-    def prefix(self, i: int) -> str:
-        return f'{{"source":{_q(self.ctx.text(10, 70))}'
-
-
-class _Boxes(_Base):
-    attribute = "bounding-box"
-
-    def __init__(self, ctx: _Context) -> None:
-        super().__init__(ctx)
-        self.names = [_q(n) for n in _CLASSES[(ctx.index // 4 + 2) % len(_CLASSES)]]
-        # Key order and type spelling vary between real producers.
-        self.yolo_order = ctx.index % 2 == 0
-        self.floats = ctx.index % 3 != 1
-        self.kind = "object_detection" if ctx.index % 8 == 5 else "object-detection"
-
-    def boxes_json(self, boxes: list[tuple]) -> str:
-        if self.yolo_order:
-            parts = [f'{{"class_id":{c},"top":{t},"left":{le},"height":{h},"width":{w}}}'
-                     for c, le, t, w, h in boxes]  # fmt: skip
-        else:
-            parts = [f'{{"class_id":{c},"left":{le},"top":{t},"width":{w},"height":{h}}}'
-                     for c, le, t, w, h in boxes]  # fmt: skip
-        return ",".join(parts)
-
-    def value(self, size: tuple[int, int], boxes: list[tuple]) -> str:
-        return (
-            f'{{"image_size":[{{"width":{size[0]},"height":{size[1]},"depth":3}}],'
-            f'"annotations":[{self.boxes_json(boxes)}]}}'
-        )
-
-    def meta(self, boxes: list[tuple], confs: list[str], ctx: _Context, i: int, extra: str) -> str:
-        objects = ",".join(f'{{"confidence":{c}}}' for c in confs)
-        classes = ",".join(f'"{c}":{self.names[c]}' for c in sorted({b[0] for b in boxes}))
-        return (
-            f'{{"objects":[{objects}],"class-map":{{{classes}}},"type":"groundtruth/{self.kind}",'
-            f'"human-annotated":"yes","creation-date":"{ctx.created(i)}",'
-            f'"job-name":{ctx.job_name}{extra}}}'
-        )
-
-    def line(self, i: int) -> tuple[str, str, Any]:
-        ctx, r = self.ctx, self.ctx.rng.random
-        size = _SIZES[int(r() * len(_SIZES))]
-        width, height = size
-        boxes = []
-        for _ in range(1 + int(r() * 8)):
-            w = 8 + int(r() * width * 0.4)
-            h = 8 + int(r() * height * 0.4)
-            le, t = int(r() * (width - w)), int(r() * (height - h))
-            if self.floats and r() < 0.5:  # e.g. 164.60000000000002, as in real files
-                le, t = (le * 10 + int(r() * 10)) * 0.1, (t * 10 + int(r() * 10)) * 0.1
-                w = (w * 10 + int(r() * 10)) * 0.1
-            boxes.append((int(r() * len(self.names)), le, t, w, h))
-        confs = [_CONF[40 + int(r() * 59)] for _ in boxes]
-        a = self.a
-        label = (
-            f'"{a}":{self.value(size, boxes)},"{a}-metadata":{self.meta(boxes, confs, ctx, i, "")}'
-        )
-        return f'{{"source-ref":"{ctx.source_ref(i)}"', label, (size, boxes, confs)
-
-
-class _Segmentation(_Base):
-    attribute = "street-scene"
-    kind = "semantic-segmentation"
-
-    def line(self, i: int) -> tuple[str, str, Any]:
-        ctx, rng = self.ctx, self.ctx.rng
-        created = ctx.created(i)
-        picked = rng.sample(range(len(_SEGMENT_CLASSES)), 1 + int(rng.random() * 5))
-        conf = _CONF[50 + int(rng.random() * 49)]
-        entries = [f'"0":{{"class-name":"BACKGROUND","hex-color":"#ffffff","confidence":{conf}}}']
-        for c in sorted(picked):
-            name, color = _SEGMENT_CLASSES[c]
-            entries.append(
-                f'"{c + 1}":{{"class-name":{_q(name)},"hex-color":"{color}","confidence":{conf}}}'
-            )
-        a = self.a
-        mask = f"{SYNTHETIC_BUCKET}/output/{ctx.name}/{MASKS}/{i}_{created}.png"
-        meta_key = f"{a}-ref-metadata" if ctx.index % 2 == 0 else f"{a}-metadata"
-        label = (
-            f'"{a}-ref":"{mask}","{meta_key}":{{"internal-color-map":{{{",".join(entries)}}},'
-            f'"type":"groundtruth/{self.kind}","human-annotated":"yes",'
-            f'"creation-date":"{created}","job-name":{ctx.job_name}}}'
-        )
-        return f'{{"source-ref":"{ctx.source_ref(i, "png")}"', label, picked
-
-
-class _TextSpans(_Base):
-    attribute = "ner"
-    kind = "text-span"
-    LABELS = [("PER", "Person", _PEOPLE), ("BRD", "Brand", _BRANDS), ("LOC", "Location", _PLACES)]
-
-    def __init__(self, ctx: _Context) -> None:
-        super().__init__(ctx)
-        labels = [{"shortDisplayName": s, "label": label} for s, label, _ in self.LABELS]
-        self.labels = _json(labels)
-
-    def line(self, i: int) -> tuple[str, str, Any]:
-        ctx, rng = self.ctx, self.ctx.rng
-        r = rng.random
-        pieces: list[str] = []
-        entities = []
-        length = 0
-        for _ in range(int(r() * 6)):
-            filler = " ".join(rng.choices(_WORDS, k=2 + int(r() * 8))) + " "
-            pieces.append(filler)
-            length += len(filler)
-            _, label, pool = self.LABELS[int(r() * len(self.LABELS))]
-            phrase = pool[int(r() * len(pool))]
-            entities.append((length, length + len(phrase), label))
-            pieces.append(phrase + " ")
-            length += len(phrase) + 1
-        pieces.append(" ".join(rng.choices(_WORDS, k=3 + int(r() * 10))) + ".")
-        spans = ",".join(
-            f'{{"endOffset":{e},"startOffset":{s},"label":"{label}"}}' for s, e, label in entities
-        )
-        confs = ",".join(f'{{"confidence":{_CONF[5 + int(r() * 90)]}}}' for _ in entities)
-        a = self.a
-        label = (
-            f'"{a}":{{"annotations":{{"entities":[{spans}],"labels":{self.labels}}}}},'
-            f'"{a}-metadata":{{"entities":[{confs}],"job-name":{ctx.job_name},'
-            f'"type":"groundtruth/{self.kind}","creation-date":"{ctx.created(i)}",'
-            f'"human-annotated":"yes"}}'
-        )
-        return f'{{"source":{_q("".join(pieces))}', label, entities
-
-
-class _VideoTracking(_Base):
-    attribute = "tracks"
-    kind = "video-object-tracking"
-
-    def __init__(self, ctx: _Context) -> None:
-        super().__init__(ctx)
-        names = _CLASSES[3]
-        self.class_map = ",".join(f'"{c}":{_q(n)}' for c, n in enumerate(names))
-
-    def line(self, i: int) -> tuple[str, str, Any]:
-        ctx = self.ctx
-        a = self.a
-        seq = f"{SYNTHETIC_BUCKET}/output/{ctx.name}/{MASKS}/{i}/SeqLabel.json"
-        label = (
-            f'"{a}-ref":"{seq}","{a}-ref-metadata":{{"class-map":{{{self.class_map}}},'
-            f'"job-name":{ctx.job_name},"human-annotated":"yes",'
-            f'"creation-date":"{ctx.created(i)}","type":"groundtruth/{self.kind}"}}'
-        )
-        source = f"{SYNTHETIC_BUCKET}/{ctx.folder}/videos/clip {i:06d}/seq.json"
-        return f'{{"source-ref":"{source}"', label, None
-
-
-class _Custom(_Base):
-    attribute = "document-entities"
-    kind = "custom"
-    LABELS = _json(
-        ["Law Firm", "Insurance Company", "Policy Holder Name", "Policy Number", "Payout", "Sender"]
-    )
-
-    def line(self, i: int) -> tuple[str, str, Any]:
-        ctx, r = self.ctx, self.ctx.rng.random
-        letter = f"Letter {i}"
-        pages = 1 + int(r() * 4)
-        page = 1 + int(r() * pages)
-        prefix = (
-            f'{{"source-ref":"{SYNTHETIC_BUCKET}/{ctx.folder}/source/{letter}.pdf",'
-            f'"page":"{page}","metadata":{{"pages":"{pages}","use-textract-only":false,'
-            f'"labels":{self.LABELS}}},"annotator-metadata":{{"Info":"Annotate Required Entities"}}'
-        )
-        ref = (
-            f"{SYNTHETIC_BUCKET}/annotations/{letter}-{page}-{ctx.rng.getrandbits(32):08x}-ann.json"
-        )
-        a = self.a
-        if ctx.index % 2 == 0:
-            meta = (
-                f'{{"type":"groundtruth/custom","job-name":{ctx.job_name},"human-annotated":"yes",'
-                f'"creation-date":"{ctx.created(i)}"}}'
-            )
-        else:  # the older spelling
-            meta = (
-                f'{{"type":"groundTruth/custom","job_name":{ctx.job_name},"human-annotated":"yes",'
-                f'"creation_date":"{ctx.created(i)}"}}'
-            )
-        return prefix, f'"{a}":{{"annotation-ref":"{ref}"}},"{a}-metadata":{meta}', None
-
-
-_MAKERS: dict[str, type[_Base]] = {
-    "image-classification": _ImageClassification,
-    "text-classification": _TextClassification,
-    "image-classification-multilabel": _ImageMultilabel,
-    "text-classification-multilabel": _TextMultilabel,
-    "object-detection": _Boxes,
-    "semantic-segmentation": _Segmentation,
-    "text-span": _TextSpans,
-    "video-object-tracking": _VideoTracking,
-    "custom": _Custom,
-}
-
-
-class _Adjustment:
-    """A bounding-box adjustment job downstream of a `_Boxes` job."""
-
-    def __init__(self, ctx: _Context, upstream: _Boxes) -> None:
-        self.ctx, self.up = ctx, upstream
-        self.a = f"adjusted-{upstream.a}"
-
-    def label(self, i: int, info: Any) -> str:
-        size, boxes, confs = info
-        r = self.ctx.rng.random
-        if r() < 0.45:
-            status, new = "unadjusted", boxes
-        else:
-            status, new = "adjusted", []
-            for c, le, t, w, h in boxes:
-                if r() < 0.5:
-                    le, t = le + int(r() * 21) - 10, t + int(r() * 21) - 10
-                    w, h = w + int(r() * 11) - 5, h + int(r() * 11) - 5
-                new.append((c, max(le, 0), max(t, 0), max(w, 1), max(h, 1)))
-        extra = f',"adjustment-status":"{status}"'
-        meta = self.up.meta(new, confs, self.ctx, i, extra)
-        return f'"{self.a}":{self.up.value(size, new)},"{self.a}-metadata":{meta}'
-
-
-class _Verification:
-    """A label-verification job downstream of a `_Boxes` job."""
-
-    def __init__(self, ctx: _Context, upstream: _Boxes) -> None:
-        self.ctx = ctx
-        self.a = f"verify-{upstream.a}"
-
-    def label(self, i: int, info: Any) -> str:
-        ctx, r = self.ctx, self.ctx.rng.random
-        bad = r() < 0.2
-        feedback = ""
-        if bad and r() < 0.7:
-            comments = [_COMMENTS[int(r() * len(_COMMENTS))] for _ in range(1 + int(r() * 2))]
-            feedback = (
-                ',"worker-feedback":[' + ",".join(f'{{"comment":{_q(c)}}}' for c in comments) + "]"
-            )
-        return (
-            f'"{self.a}":"{int(bad)}","{self.a}-metadata":{{'
-            f'"class-name":"{"bad" if bad else "good"}",'
-            f'"confidence":{_CONF[50 + int(r() * 49)]},"type":"groundtruth/label-verification",'
-            f'"job-name":{ctx.job_name},"human-annotated":"yes",'
-            f'"creation-date":"{ctx.created(i)}"{feedback}}}'
-        )
-
-
-class _SecondQuestion:
-    """A second image-classification job on the objects of an image-classification job."""
-
-    NAMES = [_q(n) for n in ("indoor", "outdoor", "cannot tell")]
-
-    def __init__(self, ctx: _Context, upstream: _ImageClassification) -> None:
-        self.ctx = ctx
-        self.a = "setting"
-
-    def label(self, i: int, info: Any) -> str:
-        ctx, r = self.ctx, self.ctx.rng.random
-        c = int(r() * 3)
-        return (
-            f'"{self.a}":{c},"{self.a}-metadata":{{"class-name":{self.NAMES[c]},'
-            f'"confidence":{_CONF[60 + int(r() * 39)]},"type":"groundtruth/image-classification",'
-            f'"job-name":{ctx.job_name},"human-annotated":"yes","creation-date":"{ctx.created(i)}"}}'
-        )
-
-
-class _Sink:
-    """One job's manifests: the output one and `intermediates` cumulative intermediate ones.
-
-    Line `i` is labeled from iteration `iteration(i)` on; before that an intermediate manifest
-    holds the input line. Writes go out in multi-megabyte chunks.
-    """
-
-    FLUSH = 8 << 20
-
-    def __init__(self, job_dir: Path, intermediates: int) -> None:
-        paths = [_manifest_path(job_dir)]
-        paths += [_manifest_path(job_dir, n) for n in range(1, intermediates + 1)]
-        self.files = []
-        for path in paths:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.files.append(open(path, "wb"))  # noqa: SIM115 (closed in close())
-        self.parts: list[list[str]] = [[] for _ in paths]
-        self.size = 0
-        self.kept: dict[int, str] = {}  # the first few lines, for worker responses
-
-    def add(self, i: int, bare: str, full: str, iteration: int) -> None:
-        parts = self.parts
-        parts[0].append(full)
-        for n in range(1, len(parts)):
-            parts[n].append(full if iteration <= n else bare)
-        self.size += len(full)
-        if i < _RESPONSES_PER_JOB:
-            self.kept[i] = full
-        if self.size > self.FLUSH:
-            self.flush()
-
-    def flush(self) -> None:
-        for file, part in zip(self.files, self.parts, strict=True):
-            if part:
-                part.append("")
-                file.write("\n".join(part).encode())
-                part.clear()
-        self.size = 0
-
-    def close(self) -> None:
-        self.flush()
-        for file in self.files:
-            file.close()
-
-
-_RESPONSES_PER_JOB = 4
-
-
-def _synthetic_answer(kind: str, attribute: str, line: dict) -> dict:
-    """What a worker's template would have sent for the consolidated label of `line`."""
-    key = attribute if attribute in line else f"{attribute}-ref"
-    meta = line.get(f"{attribute}-metadata") or line.get(f"{key}-metadata") or {}
-    value = line[key]
-    if kind in ("image-classification", "label-verification"):
-        return {"crowd-image-classifier": {"label": meta.get("class-name")}}
-    if kind == "text-classification":
-        return {"crowd-classifier": {"label": meta.get("class-name")}}
-    if kind.endswith("multilabel"):
-        names = meta.get("class-map", {})
-        return {"crowd-classifier-multi-select": {"labels": [names[str(v)] for v in value]}}
-    if kind == "object-detection":
-        names = meta.get("class-map", {})
-        size = value["image_size"][0]
-        boxes = [
-            {"height": b["height"], "label": names.get(str(b["class_id"])), "left": b["left"],
-             "top": b["top"], "width": b["width"]}
-            for b in value["annotations"]
-        ]  # fmt: skip
-        properties = {"height": size["height"], "width": size["width"]}
-        return {"annotatedResult": {"boundingBoxes": boxes, "inputImageProperties": properties}}
-    if kind == "semantic-segmentation":
-        mappings = {
-            e["class-name"]: {"color": e["hex-color"]} for e in meta["internal-color-map"].values()
-        }
-        image = {"pngImageData": base64.b64encode(_png(4, 3, ["#ffffff"])).decode()}
-        return {"crowd-semantic-segmentation": {"labeledImage": image, "labelMappings": mappings}}
-    if kind == "text-span":
-        return {"crowd-entity-annotation": {"entities": value["annotations"]["entities"]}}
-    return {attribute: value}
-
-
-def _synthetic_responses(
-    job_dir: Path, ctx: _Context, kind: str, attribute: str, kept: dict[int, str]
-) -> None:
-    """A few worker responses (newer shape on even jobs, 2019 shape on odd ones) + consolidation."""
-    notes = _Annotations(job_dir, attribute)
-    rng = ctx.rng
-    start = datetime.fromisoformat(f"{ctx.day}T07:30:00")
-    for i, full in sorted(kept.items()):
-        line = orjson.loads(full)
-        content = _synthetic_answer(kind, attribute, line)
-        answers = []
-        for w in range(1 + int(rng.random() * 3)):
-            worker = _worker_id("private", "us-east-1", f"{ctx.name}/{w}")
-            when = start + timedelta(seconds=i * 97 + w * 31)
-            if ctx.index % 2 == 0:
-                spent = round(3 + rng.random() * 60, 3)
-                sub = f"{rng.getrandbits(32):08x}-0000-4000-8000-{i:012x}"
-                answers.append(_answer(content, worker, when, spent=spent, sub=sub))
-            else:
-                answers.append(_answer(content, worker, when))
-        source = line.get("source-ref")
-        data_object = {"s3Uri": source} if source else {"content": line.get("source")}
-        notes.add(1, i, data_object, answers, line)
-    notes.close()
-
-
-def _iteration(rng: random.Random, intermediates: int) -> int:
-    return 1 + int(rng.random() * (intermediates + 1))
-
-
-def write_synthetic(
-    dir: str | Path,
-    jobs: int,
-    lines: int,
-    seed: int = 0,
-    *,
-    kinds: Sequence[str] = SYNTHETIC_KINDS,
-    chained: bool = True,
-    intermediates: int = 2,
-) -> int:
-    """Write a synthetic tree under `dir`; return how many job directories were written.
-
-    `jobs` base jobs of `lines` lines each cycle over `kinds`. With `chained`, every
-    bounding-box job also gets an adjustment and a verification job, and every image
-    classification job a second-question job, whose lines carry the upstream labels. Each job
-    gets `intermediates` cumulative intermediate manifests and a few worker responses.
-    """
-    unknown = sorted(set(kinds) - set(_MAKERS))
-    if unknown:
-        raise ValueError(f"unknown synthetic task types: {', '.join(unknown)}")
-    root = Path(dir)
-    root.mkdir(parents=True, exist_ok=True)
-    written = 0
-    for index in range(jobs):
-        kind = kinds[index % len(kinds)]
-        written += _synthetic_job(root, seed, index, kind, lines, chained, intermediates)
-    return written
-
-
-def _synthetic_job(
-    root: Path, seed: int, index: int, kind: str, lines: int, chained: bool, intermediates: int
-) -> int:
-    name = f"synth-{index:03d}-{kind}"
-    ctx = _Context(seed, index, name, lines)
-    maker = _MAKERS[kind](ctx)
-    downstream: list[tuple[str, str, Any]] = []  # (job name, kind, label maker)
-    if chained and kind == "object-detection":
-        adjust = _Context(seed, index, f"synth-{index:03d}-adjust-boxes", lines, days_later=1)
-        verify = _Context(seed, index, f"synth-{index:03d}-verify-boxes", lines, days_later=2)
-        downstream.append((adjust.name, kind, _Adjustment(adjust, maker)))
-        downstream.append((verify.name, "label-verification", _Verification(verify, maker)))
-    if chained and kind == "image-classification":
-        second = _Context(seed, index, f"synth-{index:03d}-indoor-outdoor", lines, days_later=1)
-        downstream.append((second.name, kind, _SecondQuestion(second, maker)))
-    sink = _Sink(root / name, intermediates)
-    sinks = [_Sink(root / job, intermediates) for job, _, _ in downstream]
-    rng = ctx.rng
-    chained_makers = [
-        (s, m.label, m.ctx.rng) for s, (_, _, m) in zip(sinks, downstream, strict=True)
-    ]
-    try:
-        for i in range(lines):
-            prefix, label, info = maker.line(i)
-            full = f"{prefix},{label}}}"
-            sink.add(i, prefix + "}", full, _iteration(rng, intermediates))
-            upstream = full[:-1]
-            for down, make, down_rng in chained_makers:
-                line = f"{upstream},{make(i, info)}}}"
-                down.add(i, full, line, _iteration(down_rng, intermediates))
-    finally:
-        for s in (sink, *sinks):
-            s.close()
-    _synthetic_responses(root / name, ctx, kind, maker.a, sink.kept)
-    for s, (job, down_kind, m) in zip(sinks, downstream, strict=True):
-        _synthetic_responses(root / job, m.ctx, down_kind, m.a, s.kept)
-    return 1 + len(downstream)

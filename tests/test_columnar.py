@@ -9,9 +9,9 @@ import pyarrow as pa
 import pytest
 
 from gtlake.columnar import flatten_group
-from gtlake.demo import write_synthetic
 from gtlake.flatten import flatten_line
 from gtlake.manifest import Parsed, parse, read_blocks
+from gtlake.synthetic import write_synthetic
 from gtlake.tasktypes import BoxGroup, box_groups_table
 from gtlake.writer import to_arrow
 from tests.conftest import REAL

@@ -11,7 +11,7 @@ import orjson
 import pyarrow.dataset as ds
 import pytest
 
-from gtlake import demo
+from gtlake import demo, jobfiles, synthetic
 from gtlake.ingest import ingest
 from gtlake.storage import Location
 
@@ -152,7 +152,7 @@ def test_real_files_are_copied_byte_for_byte(samples: Path) -> None:
 
 
 def test_consolidation_request_holds_content_as_a_json_string(samples: Path) -> None:
-    requests = samples / "identify-dogs-and-toys" / demo.REQUESTS / "iteration-1"
+    requests = samples / "identify-dogs-and-toys" / jobfiles.REQUESTS / "iteration-1"
     (path,) = requests.iterdir()
     request = orjson.loads(path.read_bytes())
     content = request[0]["annotations"][0]["annotationData"]["content"]
@@ -210,9 +210,9 @@ SYNTHETIC = {"jobs": 9, "lines": 50}
 
 def test_synthetic_is_deterministic_per_seed(tmp_path: Path) -> None:
     one, two, other = tmp_path / "one", tmp_path / "two", tmp_path / "other"
-    assert demo.write_synthetic(one, seed=7, **SYNTHETIC) == 12
-    demo.write_synthetic(two, seed=7, **SYNTHETIC)
-    demo.write_synthetic(other, seed=8, **SYNTHETIC)
+    assert synthetic.write_synthetic(one, seed=7, **SYNTHETIC) == 12
+    synthetic.write_synthetic(two, seed=7, **SYNTHETIC)
+    synthetic.write_synthetic(other, seed=8, **SYNTHETIC)
     assert tree_digest(one) == tree_digest(two)
     digest, changed = tree_digest(one), tree_digest(other)
     outputs = sorted(k for k in digest if k.endswith("manifests/output/output.manifest"))
@@ -222,7 +222,7 @@ def test_synthetic_is_deterministic_per_seed(tmp_path: Path) -> None:
 
 
 def test_synthetic_tree_chains_and_covers_every_task_type(tmp_path: Path) -> None:
-    count = demo.write_synthetic(tmp_path, seed=3, **SYNTHETIC)
+    count = synthetic.write_synthetic(tmp_path, seed=3, **SYNTHETIC)
     names = sorted(p.name for p in tmp_path.iterdir())
     assert count == len(names) == 12
     assert {"synth-004-adjust-boxes", "synth-004-verify-boxes", "synth-000-indoor-outdoor"} <= set(
@@ -254,7 +254,7 @@ def test_synthetic_tree_chains_and_covers_every_task_type(tmp_path: Path) -> Non
 
     report = ingest(Location(str(tmp_path)), Location(str(tmp_path / ".lake")), workers=1)
     assert report.failed == []
-    assert {j.type for j in report.jobs} == {*demo.SYNTHETIC_KINDS, "label-verification"}
+    assert {j.type for j in report.jobs} == {*synthetic.SYNTHETIC_KINDS, "label-verification"}
     assert sum(j.quarantined for j in report.jobs) == 0
     assert all(j.labeled_lines == SYNTHETIC["lines"] for j in report.jobs)
 
@@ -264,7 +264,7 @@ def _intermediate(job_dir: Path, n: int) -> Path:
 
 
 def test_synthetic_kinds_and_chaining_can_be_chosen(tmp_path: Path) -> None:
-    count = demo.write_synthetic(
+    count = synthetic.write_synthetic(
         tmp_path, jobs=2, lines=5, kinds=["object-detection"], chained=False, intermediates=0
     )
     assert count == 2
@@ -274,7 +274,7 @@ def test_synthetic_kinds_and_chaining_can_be_chosen(tmp_path: Path) -> None:
     ]
     assert not list(tmp_path.glob("*/manifests/intermediate"))
     with pytest.raises(ValueError, match="unknown synthetic task types: nope"):
-        demo.write_synthetic(tmp_path, jobs=1, lines=1, kinds=["nope"])
+        synthetic.write_synthetic(tmp_path, jobs=1, lines=1, kinds=["nope"])
 
 
 # -- the command --------------------------------------------------------------------------------
