@@ -10,7 +10,7 @@ export UV_LINK_MODE := copy
 SAMPLE := build/sample
 LAKE ?= lake
 
-.PHONY: run test lint format bench clean install
+.PHONY: run test test-fast lint format bench clean install
 
 install: $(VENV)/.installed
 
@@ -20,7 +20,7 @@ $(UV):
 
 # Pinned by uv.lock; bytecode compiled at install time (PYTHONDONTWRITEBYTECODE is set here).
 $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --compile-bytecode --quiet
+	$(UV) sync --frozen --all-extras --compile-bytecode --quiet
 	touch $@
 
 run: install
@@ -30,6 +30,10 @@ run: install
 
 test: install
 	$(VENV)/bin/python -m pytest -n 2 --dist loadfile -q
+
+# The fast tier: everything but the tests marked slow (Dagster processes, the web server).
+test-fast: install
+	$(VENV)/bin/python -m pytest -n 2 --dist loadfile -q -m "not slow"
 
 lint: install
 	$(VENV)/bin/ruff check .

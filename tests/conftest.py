@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("GTLAKE_SHARED", ROOT.parent / "shared"))
-REAL = SHARED / "samples" / "real"
+# Real Ground Truth files, copied into the repository with their provenance (`SOURCES.md` there).
+REAL = Path(__file__).resolve().parent / "data" / "real"
+if not (REAL / "SOURCES.md").is_file():  # fail the whole run loudly, never skip
+    raise RuntimeError(f"the real sample files are missing: {REAL}")
 
 
 @pytest.fixture
 def real() -> Path:
-    """`../shared/samples/real`: real Ground Truth files (see its SOURCES.md)."""
-    assert REAL.is_dir(), f"real samples not found at {REAL}"
+    """`tests/data/real`: real Ground Truth files (see its SOURCES.md)."""
     return REAL
 
 

@@ -86,6 +86,12 @@ def _assert_same(path: Path, own: str | None = None) -> int:
     return compared
 
 
+def test_the_fixtures_are_there() -> None:
+    # A missing fixture directory must fail here, not shrink the parametrized tests to a skip.
+    assert len(_manifests(REAL)) >= 10
+    assert len(list(SEEDS.glob("*.jsonl"))) >= 10
+
+
 @pytest.mark.parametrize("path", _manifests(REAL), ids=lambda p: str(p.relative_to(REAL)))
 def test_real_files(path: Path) -> None:
     assert _assert_same(path) > 0

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from dagster_project.lakeread import read_partition
 from dagster_project.partitions import JOBS
@@ -20,6 +21,8 @@ from gtlake.cli import main as gtlake_main
 from gtlake.schemas import TABLES
 from gtlake.storage import Location
 from tests.conftest import REAL, write_job
+
+pytestmark = pytest.mark.slow  # Dagster processes or servers
 
 JOB_FILES = {
     "yolo-boxes": REAL

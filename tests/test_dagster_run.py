@@ -8,7 +8,11 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT, write_job
+
+pytestmark = pytest.mark.slow  # Dagster processes or servers
 
 
 def _line(job: str, confidence: float, i: int) -> str:

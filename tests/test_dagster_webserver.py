@@ -24,6 +24,8 @@ from gtlake.schemas import TABLES
 from tests.conftest import ROOT, write_job
 from tests.s3server import free_port
 
+pytestmark = pytest.mark.slow  # Dagster processes or servers
+
 BIN = Path(sys.executable).parent
 JOBS = ["job-a", "job-b"]
 CHECKS = {
