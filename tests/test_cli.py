@@ -1,32 +1,20 @@
-"""The real `gtlake` command in a subprocess: exit codes and one-line errors without tracebacks."""
+"""The `gtlake` command, run in-process: exit codes and one-line errors without tracebacks."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, write_job
+from tests.conftest import Ran, gtlake, write_job
 
 SEEDS = Path(__file__).parent / "data" / "seeds"
 GOOD = (SEEDS / "valid" / "doc1-sport.jsonl").read_text().strip()
 BOXES = (SEEDS / "valid" / "doc1-adjusted-bounding-box.jsonl").read_text().strip()
 
 
-def gtlake(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gtlake.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
-
-
-def assert_one_line_error(done: subprocess.CompletedProcess[str], *words: str) -> None:
+def assert_one_line_error(done: Ran, *words: str) -> None:
     assert done.returncode != 0
     assert "Traceback" not in done.stderr and "Traceback" not in done.stdout
     lines = done.stderr.strip().splitlines()
