@@ -7,14 +7,18 @@ is one more `@cli.command()` function here. Every error a user can cause ends as
 
 from __future__ import annotations
 
+import logging
 import sys
-import time
 from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 import click
+from rich.console import Console
 
-from gtlake.errors import GtlakeError
+from gtlake.errors import GtlakeError, one_line
 from gtlake.schemas import TABLES
 from gtlake.storage import Location
 
@@ -39,7 +43,51 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 def fail(message: str) -> None:
     """Print the one-line error the way every gtlake error looks."""
-    click.echo(f"gtlake: error: {message}", err=True)
+    click.echo(f"gtlake: error: {one_line(message)}", err=True)
+
+
+@dataclass
+class Settings:
+    """What the group's options decide for every command."""
+
+    verbose: int = 0
+    quiet: bool = False
+    console: Console | None = None  # a terminal to draw progress on (None: log lines only)
+
+
+_handler: logging.Handler | None = None
+
+
+def setup_logging(verbose: int, quiet: bool) -> Settings:
+    """Log through `logging` to standard error: on a terminal next to the progress display
+    (warnings, `-v` adds a line per job, `-vv` debug); elsewhere a line per job (`-q` warnings
+    only, `-v` debug)."""
+    global _handler
+    console = Console(stderr=True)
+    terminal = console.is_terminal
+    if quiet:
+        level = logging.WARNING
+    elif terminal:
+        level = (logging.WARNING, logging.INFO)[verbose] if verbose < 2 else logging.DEBUG
+    else:
+        level = logging.DEBUG if verbose else logging.INFO
+    if terminal:
+        from rich.logging import RichHandler
+
+        handler: logging.Handler = RichHandler(
+            console=console, show_path=False, show_level=verbose > 1, log_time_format="%X"
+        )
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    logger = logging.getLogger("gtlake")
+    if _handler is not None:
+        logger.removeHandler(_handler)
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
+    _handler = handler
+    return Settings(verbose, quiet, console if terminal and not quiet else None)
 
 
 class GtlakeGroup(click.Group):
@@ -71,6 +119,15 @@ class GtlakeGroup(click.Group):
             code = 130
         except BrokenPipeError:
             code = 0
+        except OSError as exc:  # a file or the store failed where no GtlakeError names it
+            where = f" ({exc.filename})" if exc.filename else ""
+            fail(f"{exc.strerror or exc}{where}")
+            code = 1
+        except Exception as exc:
+            if logging.getLogger("gtlake").isEnabledFor(logging.DEBUG):
+                raise
+            fail(f"unexpected {type(exc).__name__}: {exc} (gtlake -v shows the traceback)")
+            code = 1
         code = code if isinstance(code, int) else 0
         if standalone_mode:
             sys.exit(code)
@@ -86,8 +143,12 @@ def endpoint_option(command: Any) -> Any:
 
 
 @click.group(cls=GtlakeGroup, help=HELP, context_settings=CONTEXT)
-def cli() -> None:
-    pass
+@click.version_option(version("gtlake"), "--version", prog_name="gtlake")
+@click.option("-v", "--verbose", count=True, help="more log lines (-vv: debug)")
+@click.option("-q", "--quiet", is_flag=True, help="no progress and no log lines, only errors")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
+    ctx.obj = setup_logging(verbose, quiet)
 
 
 @cli.command(
@@ -97,20 +158,30 @@ def cli() -> None:
     short_help="write the bundled sample jobs (or a synthetic tree) to DIR",
 )
 @click.argument("dir", metavar="DIR")
-@click.option("--jobs", type=int, help="synthetic: number of base jobs")
+@click.option("--jobs", type=click.IntRange(min=1), help="synthetic: number of base jobs")
 @click.option(
-    "--lines", type=int, default=1000, show_default=True, help="synthetic: lines per base job"
+    "--lines",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="synthetic: lines per base job",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="synthetic: random seed")
 def demo(dir: str, jobs: int | None, lines: int, seed: int) -> int:
-    if jobs:
-        from gtlake.synthetic import write_synthetic
+    target = Path(dir)
+    if target.exists() and not target.is_dir():
+        raise GtlakeError(f"{dir} exists and is not a directory")
+    try:
+        if jobs is not None:
+            from gtlake.synthetic import write_synthetic
 
-        count = write_synthetic(dir, jobs=jobs, lines=lines, seed=seed)
-    else:
-        from gtlake.demo import write_samples
+            count = write_synthetic(dir, jobs=jobs, lines=lines, seed=seed)
+        else:
+            from gtlake.demo import write_samples
 
-        count = write_samples(dir)
+            count = write_samples(dir)
+    except OSError as exc:
+        raise GtlakeError(f"cannot write {dir}: {exc.strerror or exc}") from exc
     click.echo(f"wrote {count} job directories to {dir}")
     return 0
 
@@ -135,37 +206,6 @@ def jobs_command(source: str, endpoint_url: str | None) -> int:
     _print_table(("job", "status", "files", "manifest"), rows)
     click.echo(f"{len(found)} jobs")
     return 0
-
-
-class Progress:
-    """One status line on a terminal; silent otherwise."""
-
-    def __init__(self, stream=sys.stderr) -> None:
-        self.stream = stream
-        self.enabled = stream.isatty()
-        self.total = self.done = 0
-        self.started = time.perf_counter()
-
-    def start(self, jobs: Sequence) -> None:
-        self.total = len(jobs)
-        self._show()
-
-    def job_done(self, result) -> None:
-        self.done += 1
-        self._show(result.job)
-
-    def _show(self, last: str = "") -> None:
-        if not self.enabled:
-            return
-        elapsed = time.perf_counter() - self.started
-        text = f"\r[{self.done}/{self.total} jobs] {elapsed:5.1f}s {last[:40]}"
-        self.stream.write(text.ljust(72))
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            self.stream.write("\r" + " " * 72 + "\r")
-            self.stream.flush()
 
 
 @cli.command(
@@ -196,8 +236,9 @@ def ingest(
     endpoint_url: str | None,
 ) -> int:
     from gtlake.ingest import ingest as run_ingest
+    from gtlake.progress import IngestProgress
 
-    progress = Progress()
+    progress = IngestProgress(click.get_current_context().find_root().obj.console)
     try:
         report = run_ingest(
             Location(source, endpoint_url),
@@ -207,6 +248,7 @@ def ingest(
             workers=workers,
             on_job=progress.job_done,
             on_start=progress.start,
+            on_bytes=progress.job_bytes,
         )
     finally:
         progress.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,15 @@ def write_job(root: Path, job: str, lines: list[str] | bytes, manifest: str = "o
     data = lines if isinstance(lines, bytes) else "".join(line + "\n" for line in lines).encode()
     path.write_bytes(data)
     return path
+
+
+# A log line of `gtlake` when standard error is no terminal (one per finished job, see progress.py).
+LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ")
+
+
+def error_lines(stderr: str) -> list[str]:
+    """What `gtlake` wrote to standard error besides its log lines."""
+    return [line for line in stderr.splitlines() if line.strip() and not LOG_LINE.match(line)]
 
 
 @dataclass

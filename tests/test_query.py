@@ -126,7 +126,7 @@ def test_errors_are_one_line_and_exit_non_zero(lake: Path, tmp_path: Path) -> No
     assert "Traceback" not in done.stderr
     missing = gtlake_sql(str(tmp_path / "missing"), "select 1")
     assert missing.returncode == 1
-    assert missing.stderr.strip().endswith("does not exist or is not a directory")
+    assert missing.stderr.strip().endswith("missing does not exist")
 
 
 def test_sql_over_an_s3_lake(lake: Path, s3_server, s3_bucket: str) -> None:
