@@ -43,6 +43,7 @@ class S3Proxy:
         self.upstream = (parts.hostname, parts.port)
         self.requests: list[Request] = []
         self.faults: list[Fault] = []
+        self.holds: list[tuple[str, str, threading.Event]] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
@@ -55,6 +56,20 @@ class S3Proxy:
         with self._lock:
             self.faults.append(fault)
         return fault
+
+    def hold(self, path_contains: str, method: str = "GET") -> threading.Event:
+        """Keep matching requests waiting until the returned event is set (60 s at most): a
+        window in which a test looks at what the client has done so far."""
+        gate = threading.Event()
+        with self._lock:
+            self.holds.append((method, path_contains, gate))
+        return gate
+
+    def _wait_if_held(self, method: str, path: str) -> None:
+        with self._lock:
+            gates = [g for m, p, g in self.holds if m == method and p in path]
+        for gate in gates:
+            gate.wait(60)
 
     def reset(self) -> None:
         with self._lock:
@@ -117,6 +132,7 @@ def _handler(proxy: S3Proxy) -> type[BaseHTTPRequestHandler]:
             body = self._body()
             parts = urlsplit(self.path)
             path = unquote(parts.path)
+            proxy._wait_if_held(self.command, path)
             fault = proxy._fault_for(self.command, path)
             if fault is not None:
                 xml = (
