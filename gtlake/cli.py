@@ -297,12 +297,29 @@ def print_report(report) -> None:
     "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
     show_default=True, help="output format",
 )  # fmt: skip
+@click.option(
+    "--max-rows",
+    type=click.IntRange(min=0),
+    default=40,
+    show_default=True,
+    metavar="N",
+    help="table format: rows shown per result, the rest counted (0: every row)",
+)
 @click.option("--save", metavar="FILE.duckdb", help="write a DuckDB file holding the views")
 @endpoint_option
-def sql(lake: str, query: str | None, fmt: str, save: str | None, endpoint_url: str | None) -> int:
+def sql(
+    lake: str,
+    query: str | None,
+    fmt: str,
+    max_rows: int,
+    save: str | None,
+    endpoint_url: str | None,
+) -> int:
     from gtlake import query as queries
 
-    return queries.sql_command(Location(lake, endpoint_url), query, fmt=fmt, save=save)
+    return queries.sql_command(
+        Location(lake, endpoint_url), query, fmt=fmt, save=save, max_rows=max_rows
+    )
 
 
 @cli.command(

@@ -149,7 +149,7 @@ def test_sql_over_an_s3_lake(lake: Path, s3_server, s3_bucket: str) -> None:
 
 def test_table_output_aligns_numbers_right_and_cuts_long_cells() -> None:
     out = io.StringIO()
-    write_table(["name", "n"], [("a" * 70, 1), ("b\nc", None), ("d", 22.5)], out)
+    write_table(["name", "n"], [[("a" * 70, 1), ("b\nc", None), ("d", 22.5)]], out)
     assert out.getvalue().splitlines() == [
         "name" + " " * 56 + "     n",
         "-" * 60 + "  ----",
