@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,12 @@ ROOT = Path(__file__).resolve().parent.parent
 REAL = Path(__file__).resolve().parent / "data" / "real"
 if not (REAL / "SOURCES.md").is_file():  # fail the whole run loudly, never skip
     raise RuntimeError(f"the real sample files are missing: {REAL}")
+
+# The Dagster definitions refuse to load without GTLAKE_SOURCE (a deployment must say where the
+# Ground Truth output is). Tests that import them in process get the demo mode unless the
+# environment names a source; the tests of that refusal load them in a clean subprocess.
+if not os.environ.get("GTLAKE_SOURCE"):
+    os.environ.setdefault("GTLAKE_DEMO", "1")
 
 
 @pytest.fixture
