@@ -246,3 +246,51 @@ def test_webserver_shows_lineage_views_blocking_checks_and_partitions(workspace_
     for state in sensors.values():
         assert state["status"] == "RUNNING" and state["ticks"] == []  # on, never ticked
     assert server.returncode is not None
+
+
+PARTITIONS_QUERY = """
+{
+  assetNodeOrError(assetKey: {path: ["gtlake", "groundtruth_output"]}) {
+    ... on AssetNode { partitionKeys }
+  }
+}
+"""
+
+
+def test_dg_dev_finds_the_partitions_without_a_manual_start(workspace_env, tmp_path):
+    """`dg dev` on a fresh DAGSTER_HOME: the sensor runs by default and adds the partitions."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    env = {**workspace_env, "DAGSTER_HOME": str(home), "GTLAKE_LAKE": str(tmp_path / "lake")}
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "dg_dev.log"
+    with open(log, "wb") as out:
+        server = subprocess.Popen(
+            [BIN / "dg", "dev", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 180
+        _wait_for(lambda: json.loads(_get(f"{base}/server_info")), deadline, "dg dev", log)
+        body = json.dumps({"query": PARTITIONS_QUERY}).encode()
+
+        def partitions():
+            node = json.loads(_get(f"{base}/graphql", body))["data"]["assetNodeOrError"]
+            return sorted(node.get("partitionKeys") or []) == JOBS
+
+        _wait_for(partitions, deadline, "partitions added by the sensor", log)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=10)
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert sorted(instance.get_dynamic_partitions("jobs")) == JOBS
