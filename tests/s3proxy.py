@@ -17,9 +17,13 @@ from urllib.parse import unquote, urlsplit
 _HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection"}
 
 
+DROP = 0  # a Fault status: close the connection without answering, as a dead server would
+
+
 @dataclass
 class Fault:
-    """Answer `times` requests whose method and path match with `status` / `code`."""
+    """Answer `times` requests whose method and path match with `status` / `code` (or, with
+    status `DROP`, close the connection without an answer)."""
 
     status: int
     code: str
@@ -118,6 +122,10 @@ def _handler(proxy: S3Proxy) -> type[BaseHTTPRequestHandler]:
             parts = urlsplit(self.path)
             path = unquote(parts.path)
             fault = proxy._fault_for(self.command, path)
+            if fault is not None and fault.status == DROP:
+                proxy._record(Request(self.command, path, parts.query, DROP))
+                self.close_connection = True
+                return
             if fault is not None:
                 xml = (
                     f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{fault.code}</Code>"
