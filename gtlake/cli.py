@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 
 from gtlake.errors import GtlakeError
+from gtlake.processes import Terminated, sigterm_raises
 from gtlake.schemas import TABLES
 from gtlake.storage import Location
 
@@ -279,10 +280,14 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
     try:
-        return COMMANDS[args.command](args)
+        with sigterm_raises():
+            return COMMANDS[args.command](args)
     except GtlakeError as exc:
         print(f"gtlake: error: {exc}", file=sys.stderr)
         return 1
+    except Terminated as exc:
+        print(f"gtlake: {exc}", file=sys.stderr)
+        return 128 + exc.signum
     except KeyboardInterrupt:
         print("gtlake: interrupted", file=sys.stderr)
         return 130

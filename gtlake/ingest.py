@@ -8,13 +8,13 @@ skipped unless `full` is set.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from multiprocessing import get_context
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -24,12 +24,15 @@ from gtlake.errors import GtlakeError, LakeError, LineError, ManifestError
 from gtlake.flatten import LineRows, created_at, find_labels, flatten_line, label_job
 from gtlake.jobtables import job_tables
 from gtlake.manifest import Bad, Parsed, parse, read_blocks
+from gtlake.processes import worker_pool
 from gtlake.schemas import FILE_SCHEMAS, TABLES
 from gtlake.source import JobDir, list_jobs
 from gtlake.state import read_fingerprints
 from gtlake.storage import Location, open_input
 from gtlake.tasktypes import BoxGroup, box_groups_table
 from gtlake.writer import JobWriter, to_arrow
+
+log = logging.getLogger(__name__)
 
 UNLABELED = "unlabeled"
 _SAMPLE = 200  # lines of the first block that give the provisional own attribute
@@ -283,6 +286,17 @@ def _run_job(job: JobDir, lake: Location, source: Location) -> JobResult:
         return JobResult(job.name, error=f"cannot reach the store: {exc}", unreachable=True)
     except OSError as exc:
         return JobResult(job.name, error=f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # a gtlake defect: one line for this job, the other jobs still run
+        log.debug("job %s failed", job.name, exc_info=True)
+        return JobResult(job.name, error=f"unexpected {type(exc).__name__}: {exc}")
+
+
+def _outcome(future: Future, job: JobDir) -> JobResult:
+    """A pool job's result; a worker that died or could not send its result fails that job."""
+    try:
+        return future.result()
+    except Exception as exc:
+        return JobResult(job.name, error=f"worker process failed: {type(exc).__name__}: {exc}")
 
 
 def ingest(
@@ -325,13 +339,13 @@ def ingest(
             if done[job.name].unreachable:
                 break
     else:
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(_run_job, job, lake, source) for job in todo]
+        with worker_pool(workers) as pool:
+            futures = {pool.submit(_run_job, job, lake, source): job for job in todo}
             for future in as_completed(futures):
                 if future.cancelled():
                     continue
-                finish(future.result())
-                if done[future.result().job].unreachable:
+                finish(_outcome(future, futures[future]))
+                if done[futures[future].name].unreachable:
                     for pending in futures:
                         pending.cancel()
     for job in todo:

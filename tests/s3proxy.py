@@ -33,6 +33,19 @@ class Fault:
     hits: int = 0
 
 
+@dataclass
+class Hold:
+    """Keep requests whose path contains `path_contains` waiting until `release()`; `arrived` is
+    set when the first one is waiting (a window a test opens without sleeping)."""
+
+    path_contains: str
+    arrived: threading.Event
+    released: threading.Event
+
+    def release(self) -> None:
+        self.released.set()
+
+
 @dataclass(frozen=True)
 class Request:
     method: str
@@ -47,6 +60,7 @@ class S3Proxy:
         self.upstream = (parts.hostname, parts.port)
         self.requests: list[Request] = []
         self.faults: list[Fault] = []
+        self.holds: list[Hold] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
@@ -59,6 +73,12 @@ class S3Proxy:
         with self._lock:
             self.faults.append(fault)
         return fault
+
+    def hold(self, path_contains: str) -> Hold:
+        held = Hold(path_contains, threading.Event(), threading.Event())
+        with self._lock:
+            self.holds.append(held)
+        return held
 
     def reset(self) -> None:
         with self._lock:
@@ -92,6 +112,9 @@ class S3Proxy:
             self.requests.append(request)
 
     def close(self) -> None:
+        with self._lock:
+            for held in self.holds:
+                held.release()
         self._server.shutdown()
         self._server.server_close()
 
@@ -121,6 +144,11 @@ def _handler(proxy: S3Proxy) -> type[BaseHTTPRequestHandler]:
             body = self._body()
             parts = urlsplit(self.path)
             path = unquote(parts.path)
+            with proxy._lock:
+                holds = [h for h in proxy.holds if h.path_contains in path]
+            for held in holds:
+                held.arrived.set()
+                held.released.wait(timeout=120)
             fault = proxy._fault_for(self.command, path)
             if fault is not None and fault.status == DROP:
                 proxy._record(Request(self.command, path, parts.query, DROP))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -526,6 +528,14 @@ BAD_LINES = {
         json.dumps({**_sport(), "sport": 2**64 - 1}).encode(),
         "label 'sport' (image-classification): label value is an integer",
     ),
+    "nested 1,000 deep": (
+        b'{"source-ref": "x", "deep": ' + b"[" * 999 + b"]" * 999 + b"}",
+        "nested deeper than 100 levels",
+    ),
+    "nested 101 deep in a label": (
+        json.dumps(_sport(deep=[[[[]]]])).encode().replace(b"[[[[]]]]", b"[" * 99 + b"]" * 99),
+        "nested deeper than 100 levels",
+    ),
 }
 
 
@@ -549,6 +559,26 @@ def test_a_bad_line_is_quarantined_and_the_rest_loads(tmp_path: Path, case: str)
     assert row["byte_offset"] == len(GOOD) + 1
     assert row["error"].startswith(reason), row["error"]
     assert row["raw"] == bad.decode("utf-8", "backslashreplace")
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_line_nested_1000_deep_never_stops_a_run(tmp_path: Path, workers: int) -> None:
+    """Defect 4: on both paths (in-process and the pool) the deep line is quarantined with its
+    reason, its job and the other jobs load, and nothing but the report is printed."""
+    deep = b'{"source-ref": "x", "deep": ' + b"[" * 999 + b"]" * 999 + b"}"
+    write_job(tmp_path / "src", "a-deep", GOOD.encode() + b"\n" + deep + b"\n")
+    write_job(tmp_path / "src", "b-other", [GOOD])
+    lake = tmp_path / "lake"
+    done = subprocess.run(
+        [sys.executable, "-m", "gtlake.cli", "ingest", str(tmp_path / "src"), "--lake", str(lake),
+         "--workers", str(workers)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert (done.returncode, done.stderr) == (0, ""), done.stderr
+    assert "ingested 2 jobs, skipped 0 unchanged, 0 failed" in done.stdout
+    assert [(r["job"], r["line"]) for r in read(lake, "objects")] == [("a-deep", 0), ("b-other", 0)]
+    (row,) = read(lake, "quarantine")
+    assert (row["job"], row["line"], row["error"]) == ("a-deep", 1, "nested deeper than 100 levels")
 
 
 def test_class_index_digit_string_is_valid(tmp_path: Path) -> None:
