@@ -7,6 +7,7 @@ quarantined while the rest of the job loads), nothing lost, idempotence and part
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import subprocess
 import sys
@@ -746,10 +747,39 @@ def test_numbers_beyond_64_bits_never_fail_a_job(tmp_path: Path) -> None:
     run(tmp_path / "src", tmp_path / "lake")
     lake = tmp_path / "lake"
     quarantine = {r["line"]: r["error"] for r in read(lake, "quarantine")}
-    assert sorted(quarantine) == [2, 4]
+    assert sorted(quarantine) == [2, 3, 4]
     assert "annotations[0].class_id is an integer" in quarantine[2]
+    # A coordinate a float64 cannot hold is never stored as infinity (defect 8).
+    assert quarantine[3] == (
+        "label 'bounding-box' (object-detection): annotations[0].left is beyond the range of "
+        "a float64 (inf)"
+    )
     assert quarantine[4] == "line is a list, expected a JSON object"
     objects = by_line(read(lake, "objects"))
-    assert [r["line"] for r in objects] == [0, 1, 3, 5]
+    assert [r["line"] for r in objects] == [0, 1, 5]
     exported = export_lines(Location(str(lake)), "identify-dogs-and-toys")
-    assert exported == [json.loads(lines[n]) for n in (0, 1, 3, 5)]
+    assert exported == [json.loads(lines[n]) for n in (0, 1, 5)]
+    assert all(math.isfinite(b["left"]) for b in read(lake, "boxes"))
+
+
+@pytest.mark.parametrize(
+    ("field", "text"),
+    [("left", "1e999"), ("width", "-1e999"), ("top", "1" + "0" * 400), ("confidence", "1e999")],
+)
+def test_a_number_beyond_float64_is_quarantined_never_infinite(
+    tmp_path: Path, field: str, text: str
+) -> None:
+    boxes = orjson.loads((SEEDS / "valid" / "doc1-bounding-box.jsonl").read_bytes())
+    if field == "confidence":
+        boxes["bounding-box-metadata"]["objects"][1]["confidence"] = 12345.5
+        where = "objects[1].confidence"
+    else:
+        boxes["bounding-box"]["annotations"][1][field] = 12345.5
+        where = f"annotations[1].{field}"
+    line = json.dumps(boxes).replace("12345.5", text)
+    write_job(tmp_path / "src", "identify-dogs-and-toys", [line, json.dumps(boxes)])
+    assert not run(tmp_path / "src", tmp_path / "lake").failed
+    (row,) = read(tmp_path / "lake", "quarantine")
+    assert row["line"] == 0
+    assert f"{where} is beyond the range of a float64" in row["error"]
+    assert [r["line"] for r in read(tmp_path / "lake", "objects")] == [1]
