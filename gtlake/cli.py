@@ -209,14 +209,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def print_report(report) -> None:
     done = [j for j in report.jobs if not j.skipped and not j.error]
-    skipped = [j for j in report.jobs if j.skipped]
+    kept = [j for j in report.jobs if j.skipped and j.message]
+    skipped = [j for j in report.jobs if j.skipped and not j.message]
     rows = [
         (j.job, j.type, j.status, str(j.lines), str(j.labeled_lines), str(j.quarantined))
         for j in done
     ]
     if rows:
         _print_table(("job", "type", "status", "lines", "labeled", "quarantined"), rows)
-    for j in done:
+    for j in done + kept:
         if j.message:
             print(f"note: job {j.job}: {j.message}")
     if report.vanished:

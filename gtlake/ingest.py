@@ -26,8 +26,8 @@ from gtlake.jobtables import job_tables
 from gtlake.manifest import Bad, Parsed, parse, read_blocks
 from gtlake.processes import worker_pool
 from gtlake.schemas import FILE_SCHEMAS, TABLES
-from gtlake.source import JobDir, list_jobs
-from gtlake.state import read_fingerprints
+from gtlake.source import OUTPUT_MANIFEST, JobDir, list_jobs
+from gtlake.state import JobState, read_states
 from gtlake.storage import Location, open_input
 from gtlake.tasktypes import BoxGroup, box_groups_table
 from gtlake.writer import JobWriter, to_arrow
@@ -291,6 +291,26 @@ def _run_job(job: JobDir, lake: Location, source: Location) -> JobResult:
         return JobResult(job.name, error=f"unexpected {type(exc).__name__}: {exc}")
 
 
+def kept_reason(job: JobDir, recorded: JobState | None) -> str | None:
+    """Why a job already in the lake keeps its rows instead of being ingested again, if it does.
+
+    Its manifests are gone (a job directory emptied or replaced): like a job that vanished, it
+    is kept. Or it was ingested complete and its output manifest is gone: the intermediate
+    manifests left are older, so ingesting one would silently replace the final labels.
+    """
+    if recorded is None:
+        return None
+    manifest, status = job.manifest()
+    if manifest is None and recorded.manifest is not None:
+        return "no manifest any more (no output or intermediate manifest); its rows are kept"
+    if recorded.status == "complete" and status != "complete":
+        return (
+            f"the output manifest is gone ({OUTPUT_MANIFEST}); the rows of its complete ingest "
+            "are kept, not replaced from an older intermediate manifest"
+        )
+    return None
+
+
 def _outcome(future: Future, job: JobDir) -> JobResult:
     """A pool job's result; a worker that died or could not send its result fails that job."""
     try:
@@ -317,9 +337,16 @@ def ingest(
     started = time.perf_counter()
     jobs = list_jobs(source, names)
     _check_writable(lake)
-    known = read_fingerprints(lake)  # the lake's own state: its `jobs` table
-    todo = [j for j in jobs if full or known.get(j.name) != j.fingerprint()]
-    results = [JobResult(j.name, skipped=True) for j in jobs if j not in todo]
+    known = read_states(lake)  # the lake's own state: its `jobs` table
+    todo, results = [], []
+    for job in jobs:
+        recorded = known.get(job.name)
+        if not full and recorded is not None and recorded.fingerprint == job.fingerprint():
+            results.append(JobResult(job.name, skipped=True))
+        elif (kept := kept_reason(job, recorded)) is not None:
+            results.append(JobResult(job.name, skipped=True, message=kept))
+        else:
+            todo.append(job)
     vanished = [] if names else sorted(set(known) - {j.name for j in jobs})
     if on_start is not None:
         on_start(todo)
