@@ -18,6 +18,7 @@ import pyarrow.dataset as ds
 
 from gtlake.errors import GtlakeError, LakeError
 from gtlake.flatten import loads, rebuild_text
+from gtlake.lakecheck import require_lake
 from gtlake.storage import Location, partition_value
 
 
@@ -33,6 +34,7 @@ def _job_table(lake: Location, table: str, job: str, columns: list[str]):
 
 def export_texts(lake: Location, job: str) -> list[bytes]:
     """The job's manifest lines as JSON text, rebuilt from the stored columns, in line order."""
+    require_lake(lake)
     objects = _job_table(lake, "objects", job, ["line", "source_ref", "source", "attributes"])
     if objects is None:
         # A job ingested with no lines (empty manifest, none yet) has a `jobs` row only.

@@ -17,17 +17,21 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
+from multiprocessing.context import BaseContext
 from types import FrameType
+from typing import Any
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 WATCH_INTERVAL_S = 0.5
 
 
-class Terminated(KeyboardInterrupt):
-    """The process was asked to stop (SIGTERM): unwinds like Ctrl-C, with the signal named."""
+class Terminated(BaseException):
+    """The process was asked to stop (SIGTERM). Like KeyboardInterrupt it is no `Exception`, so
+    nothing on the way up mistakes it for an error of a job; unlike it, nothing turns it into
+    another exception (click makes Ctrl-C an `Abort`)."""
 
     def __init__(self, signum: int) -> None:
         self.signum = signum
@@ -52,8 +56,14 @@ def sigterm_raises() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _die_with_parent(parent: int) -> None:
+def _start_worker(parent: int, initializer: Callable[..., Any] | None, initargs: tuple) -> None:
     """Run in each worker as it starts."""
+    _die_with_parent(parent)
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def _die_with_parent(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
         try:
@@ -73,15 +83,21 @@ def _watch(parent: int) -> None:
 
 
 @contextmanager
-def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
-    """A spawn-context process pool whose workers die with this process; leaving the block with
-    an exception kills them (pending jobs are cancelled) instead of waiting for them."""
+def worker_pool(
+    workers: int,
+    context: BaseContext | None = None,
+    initializer: Callable[..., Any] | None = None,
+    initargs: tuple = (),
+) -> Iterator[ProcessPoolExecutor]:
+    """A process pool (spawn context unless given) whose workers die with this process, each
+    running `initializer(*initargs)` first; leaving the block with an exception kills them
+    (pending jobs are cancelled) instead of waiting for them."""
     before = set(multiprocessing.active_children())
     pool = ProcessPoolExecutor(
         workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_die_with_parent,
-        initargs=(os.getpid(),),
+        mp_context=context or multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(os.getpid(), initializer, initargs),
     )
     try:
         yield pool

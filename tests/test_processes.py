@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import write_job
+from tests.conftest import error_lines, write_job
 from tests.s3proxy import S3Proxy, seed_tree
 
 pytestmark = pytest.mark.slow
@@ -120,6 +120,6 @@ def test_sigterm_and_sigint_stop_cleanly(source, proxy, tmp_path, workers, signu
     run.send_signal(signum)
     out, err = run.communicate(timeout=BOUND_S)
     assert run.returncode == status, err
-    assert err.splitlines() == [message]
+    assert error_lines(err) == [message]
     assert survivors(processes) == []
     assert not (tmp_path / "lake" / "jobs").exists()  # nothing was committed after the stop
