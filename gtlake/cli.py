@@ -19,6 +19,7 @@ import click
 from rich.console import Console
 
 from gtlake.errors import GtlakeError, one_line
+from gtlake.processes import Terminated, sigterm_raises
 from gtlake.schemas import TABLES
 from gtlake.storage import Location
 
@@ -102,9 +103,10 @@ class GtlakeGroup(click.Group):
         **extra: Any,
     ) -> Any:
         try:
-            code = super().main(
-                args, prog_name or "gtlake", complete_var, standalone_mode=False, **extra
-            )
+            with sigterm_raises():
+                code = super().main(
+                    args, prog_name or "gtlake", complete_var, standalone_mode=False, **extra
+                )
         except click.exceptions.NoArgsIsHelpError as exc:
             click.echo(exc.ctx.get_help() if exc.ctx else str(exc), err=True)
             code = 2
@@ -114,6 +116,9 @@ class GtlakeGroup(click.Group):
         except GtlakeError as exc:
             fail(str(exc))
             code = 1
+        except Terminated as exc:  # SIGTERM: the workers are already stopped
+            click.echo(f"gtlake: {exc}", err=True)
+            code = 128 + exc.signum
         except (click.Abort, KeyboardInterrupt):
             click.echo("gtlake: interrupted", err=True)
             code = 130
@@ -260,14 +265,15 @@ def ingest(
 
 def print_report(report) -> None:
     done = [j for j in report.jobs if not j.skipped and not j.error]
-    skipped = [j for j in report.jobs if j.skipped]
+    kept = [j for j in report.jobs if j.skipped and j.message]
+    skipped = [j for j in report.jobs if j.skipped and not j.message]
     rows = [
         (j.job, j.type, j.status, str(j.lines), str(j.labeled_lines), str(j.quarantined))
         for j in done
     ]
     if rows:
         _print_table(("job", "type", "status", "lines", "labeled", "quarantined"), rows)
-    for j in done:
+    for j in done + kept:
         if j.message:
             click.echo(f"note: job {j.job}: {j.message}")
     if report.vanished:
