@@ -25,7 +25,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gtlake.errors import SourceError
+from gtlake.errors import LineError, SourceError
 from gtlake.lakeread import read_partition
 from gtlake.schemas import FRAME_TABLES
 from gtlake.sequences import parse_sequence, stamp, stamp_frames
@@ -160,7 +160,7 @@ def frame_tables(
                 continue
             try:
                 rows = parse_sequence((None, None, None), path, data)
-            except ValueError as exc:
+            except (LineError, ValueError) as exc:
                 text = data[:RAW_LIMIT].decode("utf-8", "backslashreplace")
                 bad.append(_bad(path, f"{_who(refs_here[0])}: not a sequence file: {exc}", text))
                 continue

@@ -94,7 +94,7 @@ def cuboid_row(prefix: Row, where: Row, i: int, ann: dict, frame_attributes: str
 
 
 def parse_sequence(prefix: Row, file: str, data: bytes) -> SequenceRows:
-    """The rows of one sequence file. Raises ValueError (LineError) when it is not one."""
+    """The rows of one sequence file. Raises LineError when it is not one."""
     try:
         doc = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
