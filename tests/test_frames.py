@@ -21,6 +21,7 @@ from gtlake.schemas import FILE_SCHEMAS
 from gtlake.sequences import parse_sequence, rebuild_sequence
 from gtlake.storage import Location
 from tests.conftest import write_job
+from tests.s3proxy import S3Proxy, put_object, seed_tree
 
 DOCS = Path(__file__).parent / "data" / "docs"
 SEQ = "annotations/consolidated-annotation/output"
@@ -354,3 +355,51 @@ def test_unchanged_files_keep_their_rows_and_changed_ones_are_read_again(
     boxes = _dicts(lake, "frame_boxes", "track-real")
     assert [b["left"] for b in boxes if b["line"] == 1][0] == 1.5
     assert Counter(f["line"] for f in _dicts(lake, "frames", "track-real")) == {0: 300, 1: 31}
+
+
+# -- on S3 (the moto server, requests counted by a loopback proxy) --------------------------------
+
+
+def test_on_s3_changed_files_are_read_again_unchanged_ones_never(
+    s3_server, s3_bucket: str, tmp_path: Path, real: Path
+) -> None:
+    local, lake, fresh = tmp_path / "src", tmp_path / "lake", tmp_path / "fresh"
+    _real_video_job(local, real)
+    seed_tree(s3_bucket, "gt", local)
+    proxy = S3Proxy(s3_server.endpoint_url)
+    try:
+        source = Location(f"s3://{s3_bucket}/gt", proxy.url)
+        report = ingest(source, Location(str(lake)), workers=1)
+        assert not report.failed, report.failed[0].error
+        first, second = (f"{SEQ}/{i}/SeqLabel.json" for i in (0, 1))
+        assert len(proxy.object_gets(first)) == len(proxy.object_gets(second)) == 1
+        assert proxy.count("HEAD") == 0
+
+        # the second file changes (new ETag): the job is ingested again
+        doc = orjson.loads((local / "track-real" / second).read_bytes())
+        doc["tracking-annotations"][0]["annotations"][0]["top"] = 601.25
+        put_object(s3_bucket, f"gt/track-real/{second}", orjson.dumps(doc))
+        proxy.reset()
+        report = ingest(source, Location(str(lake)), workers=1)
+        assert [j.skipped for j in report.jobs] == [False]
+        assert proxy.object_gets(first) == []  # unchanged: not fetched again
+        assert len(proxy.object_gets(second)) == 1  # changed: read again
+        report = ingest(source, Location(str(fresh)), workers=1)
+        for table in ("frames", "frame_boxes", "quarantine"):
+            assert _rows(lake, table, "track-real") == _rows(fresh, table, "track-real")
+        tops = [b["top"] for b in _dicts(lake, "frame_boxes", "track-real") if b["line"] == 1]
+        assert tops[0] == 601.25
+
+        # the first file disappears: quarantined, its line still loads
+        s3_server.client().delete_object(Bucket=s3_bucket, Key=f"gt/track-real/{first}")
+        proxy.reset()
+        report = ingest(source, Location(str(lake)), workers=1)
+        assert not report.failed, report.failed[0].error
+        assert proxy.object_gets("SeqLabel") == []  # the other one is unchanged
+        assert [r["line"] for r in _dicts(lake, "objects", "track-real")] == [0, 1]
+        assert [(q[0], q[3]) for q in _rows(lake, "quarantine", "track-real")] == [
+            (first, "referred to by line 1 (tracking-ref): no such file under the job directory")
+        ]
+        assert {r["line"] for r in _dicts(lake, "frames", "track-real")} == {1}
+    finally:
+        proxy.close()
