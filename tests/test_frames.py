@@ -13,6 +13,8 @@ from pathlib import Path
 import orjson
 import pytest
 
+from gtlake import views
+from gtlake.demo import VIDEO_JOB, write_samples
 from gtlake.flatten import hash_id
 from gtlake.frames import resolve
 from gtlake.ingest import ingest
@@ -403,3 +405,104 @@ def test_on_s3_changed_files_are_read_again_unchanged_ones_never(
         assert {r["line"] for r in _dicts(lake, "frames", "track-real")} == {1}
     finally:
         proxy.close()
+
+
+# -- the views over frames: tracks, frame_box_adjustments, confidence_ranked ----------------------
+
+
+@pytest.fixture(scope="module")
+def demo_lake(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("frames-demo")
+    write_samples(root / "src")
+    _ingest(root / "src", root / "lake")
+    return root / "src", root / "lake"
+
+
+def _query(lake: Path, sql: str) -> list[tuple]:
+    con = views.connect(Location(str(lake)))
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_tracks_of_the_real_sequences(demo_lake: tuple[Path, Path]) -> None:
+    src, lake = demo_lake
+    expected = []
+    for line in (0, 1):
+        doc = orjson.loads((src / VIDEO_JOB / SEQ / str(line) / "SeqLabel.json").read_bytes())
+        seen: dict[str, list[int]] = {}
+        for frame in doc["tracking-annotations"]:
+            for box in frame["annotations"]:
+                seen.setdefault(box["object-id"], []).append(int(frame["frame-no"]))
+        expected += [(line, t, min(f), max(f), len(set(f))) for t, f in seen.items()]
+    got = _query(lake, "select line, track_id, first_frame, last_frame, frames from tracks "
+                       f"where job = '{VIDEO_JOB}'")  # fmt: skip
+    assert sorted(got) == sorted(expected)
+    assert len(expected) > 6
+
+
+def test_tracks_count_class_changes(tmp_path: Path) -> None:
+    frames = [
+        {"frame-no": str(i), "frame": f"{i}.jpg", "annotations": [
+            {"left": 1, "top": 1, "width": 2, "height": 2, "class-id": cid,
+             "object-id": "t1", "object-name": "x:1"}]}
+        for i, cid in enumerate(["0", "1", "1", "0"])
+    ] + [{"frame-no": "4", "frame": "4.jpg", "annotations": []}]  # fmt: skip
+    job = "track-job"
+    line = {
+        "source-ref": "s3://b/v.json",
+        "t-ref": f"s3://b/out/{job}/{SEQ}/0/SeqLabel.json",
+        "t-ref-metadata": {"class-map": {"0": "cat", "1": "dog"}, "job-name": job,
+                           "type": "groundtruth/video-object-tracking"},
+    }  # fmt: skip
+    write_job(tmp_path / "src", job, [json.dumps(line)])
+    seq = tmp_path / "src" / job / SEQ / "0" / "SeqLabel.json"
+    seq.parent.mkdir(parents=True)
+    seq.write_bytes(orjson.dumps({"tracking-annotations": frames}))
+    _ingest(tmp_path / "src", tmp_path / "lake")
+    assert _query(
+        tmp_path / "lake",
+        "select track_id, first_frame, last_frame, frames, class_changes, classes from tracks",
+    ) == [("t1", 0, 3, 4, 2, ["cat", "dog"])]
+    assert _query(tmp_path / "lake", "select count(*), sum(annotations) from frames") == [(5, 4)]
+
+
+def test_frame_box_adjustments_pair_by_frame_and_track(demo_lake: tuple[Path, Path]) -> None:
+    src, lake = demo_lake
+    original = orjson.loads((src / VIDEO_JOB / SEQ / "0" / "SeqLabel.json").read_bytes())
+    boxes = sum(len(f["annotations"]) for f in original["tracking-annotations"])
+    got = dict(_query(lake, "select change, count(*) from frame_box_adjustments group by all"))
+    assert got == {"moved": 5, "relabelled": 1, "removed": 1, "unchanged": boxes - 7}
+    moved = _query(
+        lake,
+        "select frame_no, dx, dy, dw, dh, original_job, original_attribute, adjusted_attribute "
+        "from frame_box_adjustments where change = 'moved' order by frame_no",
+    )
+    assert moved == [(n, 6, 4, 0, 0, VIDEO_JOB, "tracking-ref", "adjusted-tracking-ref")
+                     for n in range(10, 15)]  # fmt: skip
+    assert _query(
+        lake,
+        "select frame_no, original_class, adjusted_class, class_changed from frame_box_adjustments"
+        " where change in ('relabelled', 'removed') order by change",
+    ) == [(30, "Pedestrian", "Vehicle", True), (31, "Pedestrian", None, False)]
+
+
+def test_confidence_ranked_covers_cuboids(demo_lake: tuple[Path, Path]) -> None:
+    _, lake = demo_lake
+    rows = _query(
+        lake,
+        "select origin_job, item, frame_no, item_index, confidence, rank_in_group "
+        "from confidence_ranked where item = 'cuboid' order by origin_job, frame_no, confidence",
+    )
+    assert rows == [
+        ("identify-3d-objects", "cuboid", None, 2, 0.61, 1),
+        ("identify-3d-objects", "cuboid", None, 1, 0.85, 2),
+        ("identify-3d-objects", "cuboid", None, 0, 0.92, 3),
+        ("track-3d-objects", "cuboid", 0, 2, 0.66, 1),
+        ("track-3d-objects", "cuboid", 0, 1, 0.87, 4),
+        ("track-3d-objects", "cuboid", 0, 0, 0.91, 6),
+        ("track-3d-objects", "cuboid", 1, 2, 0.7, 2),
+        ("track-3d-objects", "cuboid", 1, 1, 0.85, 3),
+        ("track-3d-objects", "cuboid", 1, 0, 0.9, 5),
+    ]
