@@ -384,7 +384,9 @@ COLUMN_DESCRIPTIONS: dict[str, dict[str, str]] = {
         "yaw": "`yaw`, radians, as Ground Truth writes it",
         "confidence": "where the label's metadata gives one",
         "category_attributes": "`label-category-attributes`, JSON",
-        "frame_attributes": "`frame-attributes`, or a detection's `dataset-object-attributes`, JSON",
+        "frame_attributes": (
+            "`frame-attributes`, or a detection's `dataset-object-attributes`, JSON"
+        ),
     },
     "feedback": {
         **_ITEM_DOC,
