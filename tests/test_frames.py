@@ -13,7 +13,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from gtlake import views
+from gtlake import frames, storage, views
 from gtlake.demo import VIDEO_JOB, write_samples
 from gtlake.flatten import hash_id
 from gtlake.frames import resolve
@@ -339,9 +339,10 @@ def test_a_file_that_is_not_a_sequence_is_quarantined(tmp_path: Path, real: Path
 
 
 def test_unchanged_files_keep_their_rows_and_changed_ones_are_read_again(
-    tmp_path: Path, real: Path
+    tmp_path: Path, real: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Re-ingest after one file changed: the lake equals a fresh ingest of the new tree."""
+    """Re-ingest after one file changed: only that file is read, and the lake equals a fresh
+    ingest of the new tree."""
     src, lake, fresh = tmp_path / "src", tmp_path / "lake", tmp_path / "fresh"
     _real_video_job(src, real)
     _ingest(src, lake)
@@ -350,7 +351,16 @@ def test_unchanged_files_keep_their_rows_and_changed_ones_are_read_again(
     doc["tracking-annotations"][0]["annotations"][0]["left"] = 1.5
     del doc["tracking-annotations"][-1]
     changed.write_bytes(orjson.dumps(doc))
+    read: list[str] = []
+
+    def fetch_all(fs, paths):  # the storage layer's fetch, recording what is read
+        read.extend(paths)
+        return storage.fetch_all(fs, paths)
+
+    monkeypatch.setattr(frames, "fetch_all", fetch_all)
     _ingest(src, lake)
+    assert [p.split("/track-real/")[1] for p in read] == [f"{SEQ}/1/SeqLabel.json"]
+    monkeypatch.undo()
     _ingest(src, fresh)
     for table in ("frames", "frame_boxes", "quarantine"):
         assert _rows(lake, table, "track-real") == _rows(fresh, table, "track-real")
