@@ -17,6 +17,7 @@ from dagster_project.assets import TABLE_SPECS, VIEWS_KEY, duckdb_views, lake_ta
 from dagster_project.checks import job_checks
 from dagster_project.resources import GtlakeResource
 from dagster_project.sensors import INGEST_JOB, daily_reconcile, new_or_changed_jobs
+from dagster_project.training_sets import training_set_assets
 
 REFRESH_VIEWS_JOB = "refresh_views"
 
@@ -33,7 +34,7 @@ refresh_views = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[lake_tables, duckdb_views],
+    assets=[lake_tables, duckdb_views, *training_set_assets()],
     asset_checks=[job_checks],
     jobs=[ingest, refresh_views],
     sensors=[new_or_changed_jobs],
