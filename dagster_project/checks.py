@@ -3,9 +3,14 @@
 Dagster 1.13 supports partitioned asset checks (`partitions_def` on `AssetCheckSpec`, a preview
 feature): each check is evaluated for one job partition, the partition of the run, and its result
 is recorded against that partition. The five checks run in one op (`job_checks`), so a run of a
-partition has three steps (tables, checks, views file), not seven: with the multiprocess,
+partition has four steps (tables, checks, views, views file), not eight: with the multiprocess,
 Kubernetes or Celery executors every step is a process, a pod or a task. The op can be subset, so
 one check can be re-run alone. The rules themselves live in :mod:`dagster_project.quality`.
+
+Error-severity checks are blocking: when one fails, the check step fails and nothing downstream of
+the tables in that run (the views, the views file) is refreshed, and the views' automation waits
+until every blocking check passes. Warnings do not block. Every result carries the job it judged
+(`job` metadata), beside the partition it is recorded against.
 """
 
 import warnings
@@ -102,16 +107,18 @@ def quarantine_empty(gtlake: GtlakeResource, job: str) -> quality.Verdict:
     return quality.quarantine_empty(rows)
 
 
-def _spec(table: str, rule: Rule) -> dg.AssetCheckSpec:
+def _spec(table: str, rule: Rule, severity: dg.AssetCheckSeverity) -> dg.AssetCheckSpec:
     return dg.AssetCheckSpec(
         rule.__name__,
         asset=table_key(table),
         description=" ".join((rule.__doc__ or "").split()),
         partitions_def=jobs_partitions,
+        blocking=severity == dg.AssetCheckSeverity.ERROR,
+        metadata={"severity": severity.value},
     )
 
 
-CHECK_SPECS = [_spec(table, rule) for table, rule, _ in RULES]
+CHECK_SPECS = [_spec(table, rule, severity) for table, rule, severity in RULES]
 
 
 @dg.multi_asset_check(
@@ -132,5 +139,5 @@ def job_checks(context: dg.AssetCheckExecutionContext, gtlake: GtlakeResource):
             passed=verdict.passed,
             severity=severity,
             description=verdict.description,
-            metadata=verdict.metadata,
+            metadata={"job": context.partition_key, **verdict.metadata},
         )

@@ -20,6 +20,7 @@ import yaml
 
 from dagster_project.assets import PREFIX, table_key
 from dagster_project.resources import GtlakeResource
+from dagster_project.sqlviews import VIEWS_CONDITION
 from gtlake.datasets import FORMATS, POLICIES, DatasetError, build_dataset, parse_splits
 from gtlake.storage import Location
 
@@ -29,10 +30,8 @@ CONFIG_FILE = Path(__file__).with_name("training_sets.yaml")
 TABLES = ("objects", "labels", "boxes", "classes", "segments", "feedback")
 _KEYS = {"name", "format", "policy", "where", "split", "seed", "out", "description"}
 
-CONDITION = (
-    dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())
-    & dg.AutomationCondition.all_deps_blocking_checks_passed()
-).with_label("eager_when_checks_pass")
+# the views' condition: a dependency updated, none in progress, the tables' blocking checks passed
+CONDITION = VIEWS_CONDITION
 
 
 @dataclass(frozen=True)

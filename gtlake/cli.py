@@ -1,17 +1,34 @@
-"""The `gtlake` command: a thin shell over the library."""
+"""The `gtlake` command: a thin shell over the library, built on click.
+
+Each command is a small function that parses nothing itself and calls the library; a new command
+is one more `@cli.command()` function here. Every error a user can cause ends as one line
+`gtlake: error: ...` on standard error with exit status 1 (see `GtlakeGroup.main`).
+"""
 
 from __future__ import annotations
 
-import argparse
+import logging
 import sys
-import time
 from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
 
-from gtlake.errors import GtlakeError
+import click
+from rich.console import Console
+
+from gtlake.errors import GtlakeError, one_line
 from gtlake.schemas import TABLES
 from gtlake.storage import Location
 
-EPILOG = """\
+HELP = """Flatten SageMaker Ground Truth output into a Hive-partitioned Parquet lake and query it
+with DuckDB.
+
+SOURCE is a directory (or s3://bucket/prefix) holding one directory per labeling job, as Ground
+Truth writes them. LAKE is where the Parquet tables go: <lake>/<table>/job=<job>/type=<type>/.
+
+\b
 examples:
   gtlake demo ./gt-output                         write the bundled sample jobs
   gtlake jobs ./gt-output                         list the jobs and their manifests
@@ -19,129 +36,167 @@ examples:
   gtlake ingest s3://bucket/gt --lake ./lake --endpoint-url http://127.0.0.1:9000
   gtlake sql ./lake "select job, count(*) from boxes group by all"
   gtlake export ./lake --job identify-dogs-and-toys --out dogs.manifest
-
-SOURCE is a directory (or s3://bucket/prefix) holding one directory per labeling job, as Ground
-Truth writes them. LAKE is where the Parquet tables go: <lake>/<table>/job=<job>/type=<type>/.
 """
 
-
-def _location(url: str, args: argparse.Namespace) -> Location:
-    return Location(url, getattr(args, "endpoint_url", None))
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-def _add_endpoint(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+def fail(message: str) -> None:
+    """Print the one-line error the way every gtlake error looks."""
+    click.echo(f"gtlake: error: {one_line(message)}", err=True)
+
+
+@dataclass
+class Settings:
+    """What the group's options decide for every command."""
+
+    verbose: int = 0
+    quiet: bool = False
+    console: Console | None = None  # a terminal to draw progress on (None: log lines only)
+
+
+_handler: logging.Handler | None = None
+
+
+def setup_logging(verbose: int, quiet: bool) -> Settings:
+    """Log through `logging` to standard error: on a terminal next to the progress display
+    (warnings, `-v` adds a line per job, `-vv` debug); elsewhere a line per job (`-q` warnings
+    only, `-v` debug)."""
+    global _handler
+    console = Console(stderr=True)
+    terminal = console.is_terminal
+    if quiet:
+        level = logging.WARNING
+    elif terminal:
+        level = (logging.WARNING, logging.INFO)[verbose] if verbose < 2 else logging.DEBUG
+    else:
+        level = logging.DEBUG if verbose else logging.INFO
+    if terminal:
+        from rich.logging import RichHandler
+
+        handler: logging.Handler = RichHandler(
+            console=console, show_path=False, show_level=verbose > 1, log_time_format="%X"
+        )
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    logger = logging.getLogger("gtlake")
+    if _handler is not None:
+        logger.removeHandler(_handler)
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
+    _handler = handler
+    return Settings(verbose, quiet, console if terminal and not quiet else None)
+
+
+class GtlakeGroup(click.Group):
+    """A click group whose errors are one line `gtlake: error: ...` and exit status 1."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            code = super().main(
+                args, prog_name or "gtlake", complete_var, standalone_mode=False, **extra
+            )
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.ctx.get_help() if exc.ctx else str(exc), err=True)
+            code = 2
+        except click.ClickException as exc:
+            fail(exc.format_message())
+            code = 1
+        except GtlakeError as exc:
+            fail(str(exc))
+            code = 1
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("gtlake: interrupted", err=True)
+            code = 130
+        except BrokenPipeError:
+            code = 0
+        except OSError as exc:  # a file or the store failed where no GtlakeError names it
+            where = f" ({exc.filename})" if exc.filename else ""
+            fail(f"{exc.strerror or exc}{where}")
+            code = 1
+        except Exception as exc:
+            if logging.getLogger("gtlake").isEnabledFor(logging.DEBUG):
+                raise
+            fail(f"unexpected {type(exc).__name__}: {exc} (gtlake -v shows the traceback)")
+            code = 1
+        code = code if isinstance(code, int) else 0
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def endpoint_option(command: Any) -> Any:
+    return click.option(
         "--endpoint-url",
         metavar="URL",
         help="S3-compatible endpoint for s3:// paths (default: $AWS_ENDPOINT_URL, else AWS)",
-    )
+    )(command)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="gtlake",
-        description="Flatten SageMaker Ground Truth output into a Hive-partitioned Parquet lake "
-        "and query it with DuckDB.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    demo = sub.add_parser(
-        "demo",
-        help="write the bundled sample jobs (or a synthetic tree) to DIR",
-        description="Write Ground Truth job directories to DIR: by default the bundled samples "
-        "(one job per documented example, plus jobs shaped like real files); with --jobs, a "
-        "deterministic synthetic tree for scale tests.",
-    )
-    demo.add_argument("dir", metavar="DIR", help="where to write the job directories")
-    demo.add_argument("--jobs", type=int, help="synthetic: number of base jobs")
-    demo.add_argument("--lines", type=int, default=1000, help="synthetic: lines per base job")
-    demo.add_argument("--seed", type=int, default=0, help="synthetic: random seed")
-
-    jobs = sub.add_parser(
-        "jobs",
-        help="list the job directories under SOURCE",
-        description="List the job directories under SOURCE with their status and manifest.",
-    )
-    jobs.add_argument(
-        "source",
-        metavar="SOURCE",
-        help="directory or s3://bucket/prefix holding one directory per labeling job",
-    )
-    _add_endpoint(jobs)
-
-    ingest = sub.add_parser(
-        "ingest",
-        help="flatten the jobs under SOURCE into the lake",
-        description="Read every job's output manifest (or its newest intermediate one while\n"
-        "the job runs) and replace the job's partitions in LAKE. Jobs whose files are\n"
-        "unchanged since the last ingest are skipped. Bad lines go to the quarantine\n"
-        "table; they do not fail the run.",
-        epilog="examples:\n"
-        "  gtlake ingest ./gt-output --lake ./lake\n"
-        "  gtlake ingest s3://bucket/gt --lake s3://bucket/lake --job my-job --full\n"
-        "  AWS_PROFILE=labeling gtlake ingest s3://bucket/gt --lake ./lake",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    ingest.add_argument(
-        "source",
-        metavar="SOURCE",
-        help="directory or s3://bucket/prefix holding one directory per labeling job",
-    )
-    ingest.add_argument("--lake", required=True, metavar="LAKE", help="where the lake is written")
-    ingest.add_argument(
-        "--job", action="append", dest="jobs", metavar="NAME", help="only this job (repeatable)"
-    )
-    ingest.add_argument("--full", action="store_true", help="re-ingest unchanged jobs too")
-    ingest.add_argument(
-        "--workers", type=int, metavar="N", help="parallel worker processes (default: CPU count)"
-    )
-    _add_endpoint(ingest)
-
-    sql = sub.add_parser(
-        "sql",
-        help="query the lake with DuckDB",
-        description="Open DuckDB with one view per table and the analysis views over LAKE; run "
-        "QUERY, or start an interactive prompt when QUERY is omitted.",
-    )
-    sql.add_argument("lake", metavar="LAKE", help="the lake: a directory or s3://bucket/prefix")
-    sql.add_argument(
-        "query", nargs="?", metavar="QUERY", help="SQL to run (several statements: separate with ;)"
-    )
-    sql.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    sql.add_argument("--save", metavar="FILE.duckdb", help="write a DuckDB file holding the views")
-    _add_endpoint(sql)
-
-    export = sub.add_parser(
-        "export",
-        help="write a job's output manifest back from the lake",
-        description="Rebuild a job's output manifest (JSON Lines) from the lake's tables.",
-    )
-    export.add_argument("lake", metavar="LAKE", help="the lake: a directory or s3://bucket/prefix")
-    export.add_argument("--job", required=True, metavar="NAME")
-    export.add_argument("--out", metavar="FILE", help="output file (default: standard output)")
-    _add_endpoint(export)
-    return parser
+@click.group(cls=GtlakeGroup, help=HELP, context_settings=CONTEXT)
+@click.version_option(version("gtlake"), "--version", prog_name="gtlake")
+@click.option("-v", "--verbose", count=True, help="more log lines (-vv: debug)")
+@click.option("-q", "--quiet", is_flag=True, help="no progress and no log lines, only errors")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
+    ctx.obj = setup_logging(verbose, quiet)
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    if args.jobs:
-        from gtlake.synthetic import write_synthetic
+@cli.command(
+    help="Write Ground Truth job directories to DIR: by default the bundled samples (one job per "
+    "documented example, plus jobs shaped like real files); with --jobs, a deterministic "
+    "synthetic tree for scale tests.",
+    short_help="write the bundled sample jobs (or a synthetic tree) to DIR",
+)
+@click.argument("dir", metavar="DIR")
+@click.option("--jobs", type=click.IntRange(min=1), help="synthetic: number of base jobs")
+@click.option(
+    "--lines",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="synthetic: lines per base job",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="synthetic: random seed")
+def demo(dir: str, jobs: int | None, lines: int, seed: int) -> int:
+    target = Path(dir)
+    if target.exists() and not target.is_dir():
+        raise GtlakeError(f"{dir} exists and is not a directory")
+    try:
+        if jobs is not None:
+            from gtlake.synthetic import write_synthetic
 
-        count = write_synthetic(args.dir, jobs=args.jobs, lines=args.lines, seed=args.seed)
-    else:
-        from gtlake.demo import write_samples
+            count = write_synthetic(dir, jobs=jobs, lines=lines, seed=seed)
+        else:
+            from gtlake.demo import write_samples
 
-        count = write_samples(args.dir)
-    print(f"wrote {count} job directories to {args.dir}")
+            count = write_samples(dir)
+    except OSError as exc:
+        raise GtlakeError(f"cannot write {dir}: {exc.strerror or exc}") from exc
+    click.echo(f"wrote {count} job directories to {dir}")
     return 0
 
 
-def cmd_jobs(args: argparse.Namespace) -> int:
+@cli.command(
+    "jobs",
+    help="List the job directories under SOURCE with their status and manifest.",
+    short_help="list the job directories under SOURCE",
+)
+@click.argument("source", metavar="SOURCE")
+@endpoint_option
+def jobs_command(source: str, endpoint_url: str | None) -> int:
     from gtlake.source import list_jobs
 
-    found = list_jobs(_location(args.source, args))
+    found = list_jobs(Location(source, endpoint_url))
     rows = []
     for job in found:
         manifest, status = job.manifest()
@@ -149,60 +204,57 @@ def cmd_jobs(args: argparse.Namespace) -> int:
             (job.name, status, str(len(job.files)), manifest.path if manifest else "(none)")
         )
     _print_table(("job", "status", "files", "manifest"), rows)
-    print(f"{len(found)} jobs")
+    click.echo(f"{len(found)} jobs")
     return 0
 
 
-class Progress:
-    """One status line on a terminal; silent otherwise."""
+@cli.command(
+    help="Read every job's output manifest (or its newest intermediate one while the job runs) "
+    "and replace the job's partitions in LAKE. Jobs whose files are unchanged since the last "
+    "ingest are skipped. Bad lines go to the quarantine table; they do not fail the run.\n\n"
+    "\b\n"
+    "examples:\n"
+    "  gtlake ingest ./gt-output --lake ./lake\n"
+    "  gtlake ingest s3://bucket/gt --lake s3://bucket/lake --job my-job --full\n"
+    "  AWS_PROFILE=labeling gtlake ingest s3://bucket/gt --lake ./lake",
+    short_help="flatten the jobs under SOURCE into the lake",
+)
+@click.argument("source", metavar="SOURCE")
+@click.option("--lake", required=True, metavar="LAKE", help="where the lake is written")
+@click.option("--job", "names", multiple=True, metavar="NAME", help="only this job (repeatable)")
+@click.option("--full", is_flag=True, help="re-ingest unchanged jobs too")
+@click.option(
+    "--workers", type=int, metavar="N", help="parallel worker processes (default: CPU count)"
+)
+@endpoint_option
+def ingest(
+    source: str,
+    lake: str,
+    names: tuple[str, ...],
+    full: bool,
+    workers: int | None,
+    endpoint_url: str | None,
+) -> int:
+    from gtlake.ingest import ingest as run_ingest
+    from gtlake.progress import IngestProgress
 
-    def __init__(self, stream=sys.stderr) -> None:
-        self.stream = stream
-        self.enabled = stream.isatty()
-        self.total = self.done = 0
-        self.started = time.perf_counter()
-
-    def start(self, jobs: Sequence) -> None:
-        self.total = len(jobs)
-        self._show()
-
-    def job_done(self, result) -> None:
-        self.done += 1
-        self._show(result.job)
-
-    def _show(self, last: str = "") -> None:
-        if not self.enabled:
-            return
-        elapsed = time.perf_counter() - self.started
-        text = f"\r[{self.done}/{self.total} jobs] {elapsed:5.1f}s {last[:40]}"
-        self.stream.write(text.ljust(72))
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            self.stream.write("\r" + " " * 72 + "\r")
-            self.stream.flush()
-
-
-def cmd_ingest(args: argparse.Namespace) -> int:
-    from gtlake.ingest import ingest
-
-    progress = Progress()
+    progress = IngestProgress(click.get_current_context().find_root().obj.console)
     try:
-        report = ingest(
-            _location(args.source, args),
-            _location(args.lake, args),
-            names=args.jobs,
-            full=args.full,
-            workers=args.workers,
+        report = run_ingest(
+            Location(source, endpoint_url),
+            Location(lake, endpoint_url),
+            names=list(names) or None,
+            full=full,
+            workers=workers,
             on_job=progress.job_done,
             on_start=progress.start,
+            on_bytes=progress.job_bytes,
         )
     finally:
         progress.close()
     print_report(report)
     for failed in report.failed:
-        print(f"gtlake: error: job {failed.job}: {failed.error}", file=sys.stderr)
+        fail(f"job {failed.job}: {failed.error}")
     return 1 if report.failed else 0
 
 
@@ -217,77 +269,68 @@ def print_report(report) -> None:
         _print_table(("job", "type", "status", "lines", "labeled", "quarantined"), rows)
     for j in done:
         if j.message:
-            print(f"note: job {j.job}: {j.message}")
+            click.echo(f"note: job {j.job}: {j.message}")
     if report.vanished:
         names = ", ".join(report.vanished[:5]) + (" ..." if len(report.vanished) > 5 else "")
-        print(
+        click.echo(
             f"note: {len(report.vanished)} jobs in the lake are gone from the source and were "
             f"left in place: {names}"
         )
     totals = {t: sum(j.rows.get(t, 0) for j in done) for t in TABLES if t != "jobs"}
-    print(
+    click.echo(
         f"ingested {len(done)} jobs, skipped {len(skipped)} unchanged, "
         f"{len(report.failed)} failed in {report.seconds:.1f}s"
     )
     if done:
-        print("rows: " + ", ".join(f"{t} {n}" for t, n in totals.items()))
+        click.echo("rows: " + ", ".join(f"{t} {n}" for t, n in totals.items()))
 
 
-def cmd_sql(args: argparse.Namespace) -> int:
-    from gtlake import query
+@cli.command(
+    help="Open DuckDB with one view per table and the analysis views over LAKE; run QUERY, or "
+    "start an interactive prompt when QUERY is omitted. QUERY may hold several statements "
+    "separated with ;.",
+    short_help="query the lake with DuckDB",
+)
+@click.argument("lake", metavar="LAKE")
+@click.argument("query", required=False, metavar="[QUERY]")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+    show_default=True, help="output format",
+)  # fmt: skip
+@click.option("--save", metavar="FILE.duckdb", help="write a DuckDB file holding the views")
+@endpoint_option
+def sql(lake: str, query: str | None, fmt: str, save: str | None, endpoint_url: str | None) -> int:
+    from gtlake import query as queries
 
-    return query.sql_command(
-        _location(args.lake, args), args.query, fmt=args.format, save=args.save
-    )
+    return queries.sql_command(Location(lake, endpoint_url), query, fmt=fmt, save=save)
 
 
-def cmd_export(args: argparse.Namespace) -> int:
-    from gtlake.export import export
+@cli.command(
+    help="Rebuild a job's output manifest (JSON Lines) from the lake's tables.",
+    short_help="write a job's output manifest back from the lake",
+)
+@click.argument("lake", metavar="LAKE")
+@click.option("--job", required=True, metavar="NAME", help="the job to export")
+@click.option("--out", metavar="FILE", help="output file (default: standard output)")
+@endpoint_option
+def export(lake: str, job: str, out: str | None, endpoint_url: str | None) -> int:
+    from gtlake.export import export as run_export
 
-    count = export(_location(args.lake, args), args.job, args.out)
-    if args.out:
-        print(f"wrote {count} lines to {args.out}")
+    count = run_export(Location(lake, endpoint_url), job, out)
+    if out:
+        click.echo(f"wrote {count} lines to {out}")
     return 0
 
 
 def _print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=False)]
     for row in (header, *rows):
-        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)).rstrip())
-
-
-COMMANDS = {
-    "demo": cmd_demo,
-    "jobs": cmd_jobs,
-    "ingest": cmd_ingest,
-    "sql": cmd_sql,
-    "export": cmd_export,
-}
-
-
-def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """Parse the command line; `gtlake sql LAKE --format csv QUERY` (QUERY after an option) too."""
-    parser = build_parser()
-    args, extra = parser.parse_known_args(argv)
-    if extra and args.command == "sql" and args.query is None and len(extra) == 1:
-        args.query = extra[0]
-    elif extra:
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    return args
+        click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)).rstrip())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse(argv)
-    try:
-        return COMMANDS[args.command](args)
-    except GtlakeError as exc:
-        print(f"gtlake: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("gtlake: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
+    """Run `gtlake` with `argv` (default: the command line); returns the exit status."""
+    return cli.main(args=argv, prog_name="gtlake", standalone_mode=False)
 
 
 if __name__ == "__main__":

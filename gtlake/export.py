@@ -17,6 +17,7 @@ import pyarrow.dataset as ds
 
 from gtlake.errors import GtlakeError, LakeError
 from gtlake.flatten import rebuild_line
+from gtlake.lakecheck import require_lake
 from gtlake.storage import Location, partition_value
 
 
@@ -32,6 +33,7 @@ def _job_table(lake: Location, table: str, job: str, columns: list[str]):
 
 def export_lines(lake: Location, job: str) -> list[dict]:
     """The job's manifest lines, rebuilt, in line order."""
+    require_lake(lake)
     objects = _job_table(lake, "objects", job, ["line", "source_ref", "source", "attributes"])
     if objects is None:
         # A job ingested with no lines (empty manifest, none yet) has a `jobs` row only.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -32,6 +33,9 @@ from gtlake.tasktypes import BoxGroup, box_groups_table
 from gtlake.writer import JobWriter, to_arrow
 
 UNLABELED = "unlabeled"
+# Progress within a job: (job, manifest bytes read so far, manifest size), after each block.
+OnBytes = Callable[[str, int, int], None]
+_bytes_queue = None  # in a worker process: where its OnBytes reports go (see `ingest`)
 _SAMPLE = 200  # lines of the first block that give the provisional own attribute
 
 
@@ -50,6 +54,7 @@ class JobResult:
     message: str | None = None
     error: str | None = None
     unreachable: bool = False
+    seconds: float = 0.0
 
 
 @dataclass
@@ -169,7 +174,9 @@ class _Block:
         return parts[0] if len(parts) == 1 else pa.concat_tables(parts)
 
 
-def ingest_job(job: JobDir, lake: Location, source: Location) -> JobResult:
+def ingest_job(
+    job: JobDir, lake: Location, source: Location, on_bytes: OnBytes | None = None
+) -> JobResult:
     """Read one job's manifest and replace its partitions in the lake."""
     manifest, status = job.manifest()
     result = JobResult(job.name, status=status, manifest=manifest.path if manifest else None)
@@ -200,6 +207,8 @@ def ingest_job(job: JobDir, lake: Location, source: Location) -> JobResult:
                         data = block_rows.arrow(table)
                         if data is not None:
                             writer.write(table, data)
+                    if on_bytes is not None:
+                        on_bytes(job.name, stream.tell(), manifest.size)
             result.bytes = manifest.size
             if writer.rows["objects"] + writer.rows["quarantine"] == 0:
                 result.message = "empty manifest"
@@ -274,15 +283,31 @@ def _jobs_row(result: JobResult, own: str | None, job: JobDir) -> tuple:
     )
 
 
-def _run_job(job: JobDir, lake: Location, source: Location) -> JobResult:
+def _queue_bytes(job: str, done: int, size: int) -> None:
+    _bytes_queue.put((job, done, size))
+
+
+def _set_bytes_queue(reports) -> None:
+    global _bytes_queue
+    _bytes_queue = reports
+
+
+def _run_job(
+    job: JobDir, lake: Location, source: Location, on_bytes: OnBytes | None = None
+) -> JobResult:
+    if on_bytes is None and _bytes_queue is not None:
+        on_bytes = _queue_bytes
+    started = time.perf_counter()
     try:
-        return ingest_job(job, lake, source)
+        result = ingest_job(job, lake, source, on_bytes)
     except GtlakeError as exc:
-        return JobResult(job.name, error=str(exc))
+        result = JobResult(job.name, error=str(exc))
     except ConnectionError as exc:  # the store is unreachable: no point trying the other jobs
-        return JobResult(job.name, error=f"cannot reach the store: {exc}", unreachable=True)
+        result = JobResult(job.name, error=f"cannot reach the store: {exc}", unreachable=True)
     except OSError as exc:
-        return JobResult(job.name, error=f"{type(exc).__name__}: {exc}")
+        result = JobResult(job.name, error=f"{type(exc).__name__}: {exc}")
+    result.seconds = time.perf_counter() - started
+    return result
 
 
 def ingest(
@@ -293,8 +318,12 @@ def ingest(
     workers: int | None = None,
     on_job: Callable[[JobResult], None] | None = None,
     on_start: Callable[[list[JobDir]], None] | None = None,
+    on_bytes: OnBytes | None = None,
 ) -> IngestReport:
     """Ingest the jobs under `source` (all, or those named) into `lake`.
+
+    `on_start` gets the jobs to ingest, `on_job` each job's result as it finishes and `on_bytes`
+    the progress within each job's manifest (in this process, whichever process reads it).
 
     Stops early (the remaining jobs are reported as not started) once a job finds the store
     unreachable. Jobs in the lake that are gone from the source are reported in `vanished` and
@@ -321,25 +350,47 @@ def ingest(
 
     if workers <= 1:
         for job in todo:
-            finish(_run_job(job, lake, source))
+            finish(_run_job(job, lake, source, on_bytes))
             if done[job.name].unreachable:
                 break
     else:
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(_run_job, job, lake, source) for job in todo]
-            for future in as_completed(futures):
-                if future.cancelled():
-                    continue
-                finish(future.result())
-                if done[future.result().job].unreachable:
-                    for pending in futures:
-                        pending.cancel()
+        context = get_context("spawn")
+        reports = context.SimpleQueue() if on_bytes is not None else None
+        relay = _relay(reports, on_bytes) if reports is not None else None
+        try:
+            with ProcessPoolExecutor(
+                workers, mp_context=context, initializer=_set_bytes_queue, initargs=(reports,)
+            ) as pool:
+                futures = [pool.submit(_run_job, job, lake, source) for job in todo]
+                for future in as_completed(futures):
+                    if future.cancelled():
+                        continue
+                    finish(future.result())
+                    if done[future.result().job].unreachable:
+                        for pending in futures:
+                            pending.cancel()
+        finally:
+            if relay is not None:
+                reports.put(None)
+                relay.join()
     for job in todo:
         if job.name not in done:
             done[job.name] = JobResult(job.name, error="not started: the store is unreachable")
     results.extend(done.values())
     results.sort(key=lambda r: r.job)
     return IngestReport(results, time.perf_counter() - started, vanished)
+
+
+def _relay(reports, on_bytes: OnBytes) -> threading.Thread:
+    """A thread handing the workers' byte reports to `on_bytes` until it reads None."""
+
+    def run() -> None:
+        while (report := reports.get()) is not None:
+            on_bytes(*report)
+
+    thread = threading.Thread(target=run, name="gtlake-progress", daemon=True)
+    thread.start()
+    return thread
 
 
 def _check_writable(lake: Location) -> None:

@@ -23,7 +23,8 @@ import duckdb
 import orjson
 
 from gtlake import views
-from gtlake.errors import GtlakeError
+from gtlake.errors import GtlakeError, one_line
+from gtlake.lakecheck import require_lake
 from gtlake.storage import Location
 
 FORMATS = ("table", "csv", "json")
@@ -58,6 +59,7 @@ def sql_command(
     """Entry point of `gtlake sql`; returns the exit status."""
     if fmt not in FORMATS:
         raise QueryError(f"unknown format {fmt!r} (expected one of {', '.join(FORMATS)})")
+    require_lake(lake)
     if save:
         views.write_database(lake, save)
         print(f"wrote the views over {views.lake_url(lake)} to {save}", file=sys.stderr)
@@ -161,7 +163,7 @@ def _command(con: duckdb.DuckDBPyConnection, command: str, out: IO[str]) -> bool
 
 
 def _message(exc: duckdb.Error) -> str:
-    return str(exc).strip()
+    return one_line(str(exc))
 
 
 # -- output -----------------------------------------------------------------------------------

@@ -193,3 +193,155 @@ def full_schema(table: str) -> pa.Schema:
     """The schema a reader sees: partition columns first, then the file's columns."""
     parts = [pa.field(name, pa.string(), nullable=False) for name in PARTITION_COLUMNS]
     return pa.schema([*parts, *FILE_SCHEMAS[table]])
+
+
+# What every column holds, one description per column of every table (the partition columns
+# under "*"). The Dagster assets show them in their column schemas; the README's table reference
+# quotes them in parentheses (tests/test_schemas.py checks that the two agree and that no
+# column goes undescribed).
+_LINE_DOC = {
+    "line": "0-based line number in the manifest",
+    "object_id": "a 64-bit hash, hex, of the line's `source-ref`, else its `source`",
+}
+_ITEM_DOC = {
+    **_LINE_DOC,
+    "attribute": "the key holding the value, e.g. `city-streets-ref`",
+}
+COLUMN_DESCRIPTIONS: dict[str, dict[str, str]] = {
+    "*": {
+        "job": "the job directory's name (Hive partition)",
+        "type": "the job's own task type, e.g. `object-detection` (Hive partition)",
+    },
+    "objects": {
+        **_LINE_DOC,
+        "source_ref": "the line's `source-ref` (the data object's S3 URI)",
+        "source": "the line's inline `source` (text tasks)",
+        "attributes": "JSON of the passthrough keys, each value its original text",
+        "raw": "the line",
+    },
+    "labels": {
+        **_ITEM_DOC,
+        "metadata_key": "the key of the label's metadata (`A-metadata` or `A-ref-metadata`)",
+        "label_job": "`job-name` less `labeling-job/`",
+        "label_type": "the label's task type (`type` less `groundtruth/`)",
+        "is_inherited": "the label came from an upstream job",
+        "human_annotated": "`human-annotated`: a worker made the label (not automated labeling)",
+        "created_at": "`creation-date`, UTC",
+        "confidence": "the label's `confidence`",
+        "class_id": "the answer's class index (classification tasks)",
+        "class_name": "the answer's class name (`class-name`)",
+        "adjustment_status": "`adjustment-status` of an adjustment or verification label",
+        "value": "JSON",
+        "metadata": "JSON",
+        "warning": "e.g. a box/confidence count mismatch",
+    },
+    "boxes": {
+        **_ITEM_DOC,
+        "box_index": "the box's position in the label's `annotations`",
+        "class_id": "the box's class index",
+        "class_name": "from `class-map`",
+        "left": "left edge, pixels",
+        "top": "top edge, pixels",
+        "width": "width, pixels",
+        "height": "height, pixels",
+        "confidence": "`objects[i]`, paired by position",
+        "image_width": "the image's width, pixels (`image_size`)",
+        "image_height": "the image's height, pixels (`image_size`)",
+        "image_depth": "the image's channels (`image_size`)",
+    },
+    "classes": {
+        **_ITEM_DOC,
+        "class_id": "the class index",
+        "class_name": "the class name (from `class-map`)",
+        "confidence": "from `confidence-map`",
+    },
+    "segments": {
+        **_ITEM_DOC,
+        "mask_ref": "the mask image's S3 URI (the label's value)",
+        "class_id": "the colour map's class index",
+        "class_name": "the class name",
+        "hex_color": "the class's colour in the mask, `#rrggbb`",
+        "confidence": "the class's confidence",
+    },
+    "entities": {
+        **_ITEM_DOC,
+        "entity_index": "the span's position in the label's `entities`",
+        "label": "the entity label",
+        "start_offset": "first character of the span in `source`",
+        "end_offset": "character after the span in `source`",
+        "text": "sliced from `source`",
+        "confidence": "the span's confidence, paired by position",
+    },
+    "feedback": {
+        **_ITEM_DOC,
+        "comment_index": "the comment's position in the label's feedback",
+        "comment": "the worker's comment",
+    },
+    "worker_responses": {
+        "iteration": "the labeling iteration (`iteration-<n>`)",
+        "object_index": "the data object's index in the iteration",
+        "file": "the response file, relative to the job directory",
+        "answer_index": "the answer's position in the file",
+        "worker_id": "the worker's id (`workerId`)",
+        "workforce": "public / private / vendor",
+        "acceptance_time": "when the worker accepted the task, UTC",
+        "submission_time": "when the worker submitted the answer, UTC",
+        "time_spent_s": "`timeSpentInSeconds`",
+        "answer": "JSON",
+        "worker_metadata": "JSON",
+    },
+    "consolidation": {
+        "iteration": "the labeling iteration (`iteration-<n>`)",
+        "file": "the consolidation file, relative to the job directory",
+        "direction": "`request` (to the consolidation function) or `response` (from it)",
+        "entry_index": "the entry's position in the file",
+        "dataset_object_id": "the data object's id (`datasetObjectId`)",
+        "data_object": "the data object, JSON",
+        "annotation_index": "the annotation's position in the request entry",
+        "worker_id": "the worker's id",
+        "workforce": "public / private / vendor",
+        "content": "JSON, decoded from the string-in-JSON",
+    },
+    "iterations": {
+        "iteration": "the iteration number (`manifests/intermediate/<n>/`)",
+        "file": "the intermediate manifest, relative to the job directory",
+        "lines": "non-blank lines",
+        "labeled_lines": "lines carrying the job's label",
+        "bad_lines": "lines that could not be read",
+        "size": "bytes",
+    },
+    "files": {
+        "path": "relative to the job directory",
+        "kind": (
+            "`output-manifest`, `intermediate-manifest`, `worker-response`, "
+            "`consolidation-request`, ..."
+        ),
+        "size": "bytes",
+        "etag": "the S3 ETag (null for local files)",
+        "last_modified": "UTC",
+    },
+    "quarantine": {
+        "file": "relative to the job directory",
+        "line": "null for a whole file",
+        "byte_offset": "where the line starts in the file",
+        "error": "why the line could not be read",
+        "raw": "the line, as far as it could be decoded",
+    },
+    "jobs": {
+        "label_attribute": "the job's own label attribute",
+        "status": "complete / in-progress",
+        "manifest": "the manifest ingested, relative to the job directory",
+        "lines": "non-blank lines of the manifest",
+        "labeled_lines": "lines carrying the job's label",
+        "quarantined_lines": "manifest lines that went to quarantine",
+        "fingerprint": "digest of the job's files' paths, sizes and ETags at ingest",
+        "ingested_at": "UTC",
+    },
+}
+
+
+def column_description(table: str, column: str) -> str:
+    """What `column` of `table` holds (partition columns included)."""
+    if column in PARTITION_COLUMNS:
+        return COLUMN_DESCRIPTIONS["*"][column]
+    return COLUMN_DESCRIPTIONS[table][column]

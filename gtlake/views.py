@@ -29,7 +29,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from gtlake.errors import LakeError
+from gtlake.errors import LakeError, one_line
 from gtlake.schemas import FILE_SCHEMAS, PARTITION_COLUMNS
 from gtlake.storage import Location
 
@@ -163,10 +163,14 @@ def create_views(con: duckdb.DuckDBPyConnection, lake: Location, sql_dir: Path =
             con.execute(f"create or replace view {name} as\n{parquet_select(lake, table, schema)}")
         except duckdb.IOException as exc:
             if "No files found" not in str(exc):
-                raise LakeError(f"cannot read table {table} of {lake.url}: {exc}") from exc
+                raise LakeError(
+                    f"cannot read table {table} of {lake.url}: {one_line(str(exc))}"
+                ) from exc
             _create(con, name, empty_select(con, schema), f"table {table}")
         except duckdb.Error as exc:
-            raise LakeError(f"cannot read table {table} of {lake.url}: {exc}") from exc
+            raise LakeError(
+                f"cannot read table {table} of {lake.url}: {one_line(str(exc))}"
+            ) from exc
     files = sql_files(sql_dir)
     defined = {p.stem for p in files}
     for table in schemas:
@@ -181,7 +185,7 @@ def _create(con: duckdb.DuckDBPyConnection, name: str, body: str, where: str) ->
     try:
         con.execute(f"create or replace view {name} as\n{body}")
     except duckdb.Error as exc:
-        raise LakeError(f"{where}: cannot create view {name}: {exc}") from exc
+        raise LakeError(f"{where}: cannot create view {name}: {one_line(str(exc))}") from exc
 
 
 def connect(lake: Location, database: str = ":memory:") -> duckdb.DuckDBPyConnection:

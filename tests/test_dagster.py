@@ -18,13 +18,15 @@ import pyarrow.parquet as pq
 import pytest
 
 from dagster_project import quality
-from dagster_project.assets import TABLE_SPECS, VIEWS_KEY, duckdb_views, lake_tables, table_key
+from dagster_project.assets import TABLE_SPECS, VIEWS_KEY, lake_tables, table_key
 from dagster_project.checks import job_checks
 from dagster_project.definitions import defs
 from dagster_project.lakeread import partition_files, read_partition
 from dagster_project.partitions import JOBS
-from dagster_project.resources import GtlakeResource
+from dagster_project.resources import ConfigurationError, GtlakeResource
 from dagster_project.sensors import daily_reconcile, new_or_changed_jobs, plan
+from dagster_project.source import SOURCE_KEY
+from dagster_project.sqlviews import VIEW_SPECS, duckdb_views, lake_views
 from gtlake.cli import main as gtlake_main
 from gtlake.schemas import TABLES, full_schema
 from gtlake.source import list_jobs
@@ -146,7 +148,9 @@ def build_tree(root: Path) -> dict[str, set[str]]:
     }
 
 
-ASSETS = [lake_tables, duckdb_views, job_checks]
+ASSETS = [lake_tables, lake_views, duckdb_views, job_checks]
+VIEW_KEYS = {spec.key for spec in VIEW_SPECS}
+ERROR_FAILS = {"confidence-bad", "names-bad", "boxes-bad"}  # jobs failing an error check
 
 
 def materialize(resource: GtlakeResource, instance, job: str, selection=None):
@@ -195,13 +199,21 @@ def test_definitions_load():
     dg.Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
     keys = graph.get_all_asset_keys()
-    assert {table_key(t) for t in TABLES} | {VIEWS_KEY} == keys
+    assert {table_key(t) for t in TABLES} | {VIEWS_KEY, SOURCE_KEY} | VIEW_KEYS == keys
     assert {k.name for k in graph.asset_check_keys} == CHECK_NAMES
     for table in TABLES:
-        assert graph.get(table_key(table)).partitions_def.name == JOBS
+        node = graph.get(table_key(table))
+        assert node.partitions_def.name == JOBS
+        assert node.parent_keys == {SOURCE_KEY}
+    assert graph.get(SOURCE_KEY).partitions_def.name == JOBS
+    assert not graph.get(SOURCE_KEY).is_materializable
     assert graph.get(VIEWS_KEY).partitions_def is None
+    assert graph.get(VIEWS_KEY).parent_keys == VIEW_KEYS
     assert defs.resolve_job_def("ingest").partitions_def.name == JOBS
-    assert defs.resolve_sensor_def("new_or_changed_jobs").job_name == "ingest"
+    sensor = defs.resolve_sensor_def("new_or_changed_jobs")
+    assert sensor.job_name == "ingest"
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    assert defs.resolve_job_def("discover_jobs").partitions_def is None
     assert defs.resolve_schedule_def("daily_reconcile").cron_schedule == "0 3 * * *"
     assert isinstance(defs.resources["gtlake"], GtlakeResource)
 
@@ -217,18 +229,60 @@ def test_resource_from_env(tmp_path):
     assert resource.source == "s3://bucket/gt"
     assert resource.views == str(tmp_path / "lake" / "gtlake.duckdb")
     assert resource.endpoint_url == "http://127.0.0.1:9"
-    assert not resource.sample_default
-    default = GtlakeResource.from_env({})
-    assert default.sample_default and default.source.endswith("build/sample")
-    assert default.lake.endswith("/lake")
+    assert not resource.demo
+    demo = GtlakeResource.from_env({"GTLAKE_DEMO": "1"})
+    assert demo.demo and demo.source.endswith("build/sample")
+    assert demo.lake.endswith("/lake")
 
 
-def test_every_run_succeeds_and_checks_every_partition(env):
+def test_resource_without_a_source_refuses_to_load():
+    for environ in ({}, {"GTLAKE_LAKE": "/srv/lake"}, {"GTLAKE_DEMO": "0"}):
+        with pytest.raises(ConfigurationError, match="GTLAKE_SOURCE is not set.*GTLAKE_DEMO=1"):
+            GtlakeResource.from_env(environ)
+
+
+def test_resource_binds_absolute_values_as_env_vars(tmp_path):
+    environ = {"GTLAKE_SOURCE": "s3://bucket/gt", "GTLAKE_LAKE": str(tmp_path), "GTLAKE_VIEWS": "v"}
+    bound = GtlakeResource.from_env(environ, bind=True)
+    assert isinstance(bound.source, dg.EnvVar) and bound.source.env_var_name == "GTLAKE_SOURCE"
+    assert isinstance(bound.lake, dg.EnvVar)
+    assert not isinstance(bound.views, dg.EnvVar)  # relative: resolved when loaded
+    assert bound.views == str(Path.cwd() / "v")
+    assert GtlakeResource.from_env(environ).source == "s3://bucket/gt"
+
+
+def test_every_run_checks_every_partition_and_error_checks_block(env):
     for job, result in env["results"].items():
-        assert result.success, job
+        assert result.success == (job not in ERROR_FAILS), job
         evaluations = result.get_asset_check_evaluations()
         assert {e.check_name for e in evaluations} == CHECK_NAMES
         assert {e.partition for e in evaluations} == {job}
+        assert {e.metadata["job"].value for e in evaluations} == {job}
+        materialized = {e.asset_key for e in result.get_asset_materialization_events()}
+        # A failed error check stops the run before the views and the views file.
+        refreshed = VIEW_KEYS | {VIEWS_KEY}
+        assert (refreshed <= materialized) == (job not in ERROR_FAILS), job
+        assert {table_key(t) for t in TABLES} <= materialized, job
+
+
+def test_a_failed_error_check_does_not_refresh_the_views_file(env):
+    views = Path(env["resource"].views)
+    before = views.stat()  # every refresh moves a new file into place (a new inode)
+    failed = materialize(env["resource"], env["instance"], "confidence-bad")
+    assert not failed.success
+    assert failed_checks(failed) == {"confidences_within_0_1": "ERROR"}
+    assert views.stat().st_ino == before.st_ino and views.stat().st_mtime_ns == before.st_mtime_ns
+    warned = materialize(env["resource"], env["instance"], "quarantine-bad")
+    assert warned.success and failed_checks(warned) == {"quarantine_empty": "WARN"}
+    assert views.stat().st_ino != before.st_ino  # a warning does not block
+
+
+def test_error_checks_block_and_warnings_do_not():
+    specs = {spec.name: spec for spec in job_checks.check_specs}
+    assert {name for name, spec in specs.items() if spec.blocking} == CHECK_NAMES - {
+        "quarantine_empty"
+    }
+    assert not specs["quarantine_empty"].blocking
 
 
 def test_each_check_passes_on_good_jobs_and_fails_on_its_bad_job(env):
@@ -260,7 +314,7 @@ def test_line_check_fails_when_the_lake_lost_a_line(env):
     assert before.success and failed_checks(before) == {}
     pq.write_table(table.slice(0, 2), path)
     after = materialize(env["resource"], env["instance"], "lines-bad", selection=check)
-    assert after.success
+    assert not after.success  # a blocking check failed
     assert failed_checks(after) == {"every_line_accounted_for": "ERROR"}
     (evaluation,) = after.get_asset_check_evaluations()
     assert evaluation.metadata["manifest_lines"].value == 3
@@ -292,7 +346,7 @@ def test_materializations_carry_rows_quarantine_location_and_schema(env):
         for e in result.get_asset_materialization_events()
     ]
     events = {m.asset_key: m for m in materializations}
-    assert set(events) == {spec.key for spec in TABLE_SPECS} | {VIEWS_KEY}
+    assert set(events) == {spec.key for spec in TABLE_SPECS} | {VIEWS_KEY} | VIEW_KEYS
     for table in TABLES:
         materialization = events[table_key(table)]
         metadata = materialization.metadata
@@ -457,9 +511,9 @@ def test_refused_label_names_only_flags_groundtruth_metadata():
     assert quality.refused_label_names(attributes) == ["x-metadata"]
 
 
-def test_default_source_is_the_bundled_sample_tree(tmp_path, monkeypatch):
+def test_demo_source_is_the_bundled_sample_tree(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    resource = GtlakeResource.from_env({})
+    resource = GtlakeResource.from_env({"GTLAKE_DEMO": "1"})
     assert not (tmp_path / "build" / "sample").exists()
     jobs = resource.list_jobs()
     assert (tmp_path / "build" / "sample").is_dir()

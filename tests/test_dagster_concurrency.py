@@ -57,9 +57,9 @@ def test_two_partitions_at_once_do_not_corrupt_the_lake_or_the_views(tmp_path, m
         assert max(r.start_time for r in records) < min(r.end_time for r in records)
         for run in runs:
             steps = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_START)
-            assert len(steps) == 3  # tables, checks, views file
+            assert len(steps) == 4  # tables, checks, views, views file
             pids = {e.dagster_event.pid for e in steps}
-            assert len(pids) == 3 and os.getpid() not in pids
+            assert len(pids) == 4 and os.getpid() not in pids
 
     plain = Location(str(tmp_path / "plain"))
     assert gtlake_main(["ingest", str(source), "--lake", plain.url, "--workers", "1"]) == 0

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import sys
 from pathlib import Path
 
 import orjson
@@ -14,8 +12,7 @@ import pytest
 from gtlake import demo, jobfiles, synthetic
 from gtlake.ingest import ingest
 from gtlake.storage import Location
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import gtlake
 
 # Every job of the sample tree and its own task type.
 SAMPLE_JOBS = {
@@ -282,25 +279,13 @@ def test_synthetic_kinds_and_chaining_can_be_chosen(tmp_path: Path) -> None:
 
 def test_demo_command_writes_the_samples(tmp_path: Path) -> None:
     out = tmp_path / "gt-output"
-    done = subprocess.run(
-        [sys.executable, "-m", "gtlake.cli", "demo", str(out)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
+    done = gtlake("demo", str(out))
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"wrote {len(SAMPLE_JOBS)} job directories to {out}"
     assert sorted(p.name for p in out.iterdir()) == sorted(SAMPLE_JOBS)
 
 
 def test_demo_command_writes_a_synthetic_tree(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "gtlake.cli", "demo", str(tmp_path), "--jobs", "5", "--lines", "3"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
+    done = gtlake("demo", str(tmp_path), "--jobs", "5", "--lines", "3")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"wrote 8 job directories to {tmp_path}"

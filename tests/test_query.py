@@ -1,19 +1,17 @@
-"""`gtlake sql`: the real command in a subprocess, over the chained lake of test_views."""
+"""`gtlake sql`: the command run in-process, over the chained lake of test_views."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from gtlake.query import write_table
-from tests.conftest import ROOT
+from tests.conftest import Ran, gtlake
 from tests.test_views import ADJUST, DOGS, SPECIES, VERDICTS, VERIFY, build_chained_lake
 
 
@@ -22,15 +20,8 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_chained_lake(tmp_path_factory.mktemp("query"))
 
 
-def gtlake_sql(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "gtlake.cli", "sql", *args],
-        input=stdin if stdin is not None else "",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
+def gtlake_sql(*args: str, stdin: str = "") -> Ran:
+    return gtlake("sql", *args, stdin=stdin)
 
 
 def test_query_prints_an_aligned_table(lake: Path) -> None:
@@ -135,7 +126,7 @@ def test_errors_are_one_line_and_exit_non_zero(lake: Path, tmp_path: Path) -> No
     assert "Traceback" not in done.stderr
     missing = gtlake_sql(str(tmp_path / "missing"), "select 1")
     assert missing.returncode == 1
-    assert missing.stderr.strip().endswith("does not exist or is not a directory")
+    assert missing.stderr.strip().endswith("missing does not exist")
 
 
 def test_sql_over_an_s3_lake(lake: Path, s3_server, s3_bucket: str) -> None:

@@ -24,7 +24,7 @@ from gtlake.ingest import ingest
 from gtlake.schemas import TABLES
 from gtlake.source import list_jobs
 from gtlake.storage import Location
-from tests.conftest import write_job
+from tests.conftest import error_lines, write_job
 from tests.s3proxy import S3Proxy, put_object, seed_tree
 from tests.s3server import free_port
 
@@ -233,7 +233,7 @@ def test_a_lasting_error_fails_the_job_with_one_line(seeded, proxy, tmp_path):
         capture_output=True, text=True, env=env, timeout=120,
     )  # fmt: skip
     assert run.returncode == 1
-    errors = [line for line in run.stderr.splitlines() if line.strip()]
+    errors = error_lines(run.stderr)
     assert len(errors) == 1 and errors[0].startswith(f"gtlake: error: job {BIG}: ")
     assert "Traceback" not in run.stderr and "testing-secret-key" not in run.stderr
 
@@ -288,7 +288,7 @@ def test_server_stopped_mid_ingest(s3_server, tmp_path):
     finally:
         stopper.join()
     assert first.returncode == 1, first.stdout + first.stderr
-    errors = [line for line in first.stderr.splitlines() if line.strip()]
+    errors = error_lines(first.stderr)
     assert errors and all(line.startswith("gtlake: error: job job-") for line in errors)
     assert "Traceback" not in first.stderr
 
