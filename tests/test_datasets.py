@@ -19,7 +19,8 @@ from gtlake.datasets.selection import select_labels
 from gtlake.datasets.yolo import label_path
 from gtlake.ingest import ingest
 from gtlake.storage import Location
-from tests.conftest import write_job
+from tests.conftest import gtlake, write_job
+from tests.test_cli import assert_one_line_error
 from tests.test_views import (
     ADJUST,
     ADJUSTED,
@@ -594,3 +595,41 @@ def test_export_to_s3(chained: Location, s3_bucket: str, tmp_path: Path) -> None
     again = build_dataset(lake, Location(str(tmp_path / "from-s3")), "coco", splits=SPLITS)
     assert again.splits == local.splits
     shutil.rmtree(tmp_path / "from-s3")
+
+
+# -- the command ----------------------------------------------------------------------------------
+
+
+def test_dataset_command_prints_counts_and_attribute_names(
+    chained: Location, tmp_path: Path
+) -> None:
+    done = gtlake(
+        "dataset", chained.root, "--format", "manifest", "--out", str(tmp_path / "m"),
+        "--where", "attribute = 'setting'", "--split", "train=0.5,val=0.5", "--seed", "3",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].split() == ["split", "objects", "items"]
+    counts = {line.split()[0]: line.split()[1:] for line in lines[1:3]}
+    report = json.loads((tmp_path / "m" / "dataset.json").read_text())["counts"]
+    assert counts == {s: [str(c["objects"]), str(c["items"])] for s, c in report.items()}
+    assert 'AttributeNames: ["source-ref", "label"]' in lines
+    assert lines[-1].startswith("wrote manifest (4 objects, 4 items, policy latest) to ")
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--format", "yolo", "--where", "label_type = 'image-classification'"],
+         ["yolo holds object-detection labels", "image-classification (8)"]),
+        (["--format", "csv", "--where", "confidence > 2"], ["the selection is empty"]),
+        (["--format", "csv", "--split", "train=0.5"], ["the shares add up to 0.5, not 1"]),
+        (["--format", "csv", "--where", "1) or (1"], ["--where is not one SQL expression"]),
+        (["--format", "tiff"], ["Invalid value for '--format'"]),
+    ],
+)  # fmt: skip
+def test_dataset_command_errors_are_one_line(
+    chained: Location, tmp_path: Path, args: list[str], words: list[str]
+) -> None:
+    done = gtlake("dataset", chained.root, "--out", str(tmp_path / "o"), *args)
+    assert_one_line_error(done, *words)
