@@ -633,3 +633,53 @@ def test_dataset_command_errors_are_one_line(
 ) -> None:
     done = gtlake("dataset", chained.root, "--out", str(tmp_path / "o"), *args)
     assert_one_line_error(done, *words)
+
+
+# -- the README's worked examples are real output -------------------------------------------------
+
+
+def _readme_examples() -> list[tuple[str, str]]:
+    """(command, expected output) of every console block of the README's "Training sets"."""
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = text.split("\n## Training sets\n", 1)[1].split("\n## ", 1)[0]
+    examples = []
+    for block in section.split("```console\n")[1:]:
+        lines = block.split("\n```", 1)[0].splitlines()
+        i = 0
+        while i < len(lines):
+            assert lines[i].startswith("$ "), lines[i]
+            command = lines[i][2:]
+            while command.endswith("\\"):
+                i += 1
+                command = command[:-1] + lines[i].strip()
+            i += 1
+            output = []
+            while i < len(lines) and not lines[i].startswith("$ "):
+                output.append(lines[i])
+                i += 1
+            examples.append((command, "\n".join(output)))
+    return examples
+
+
+def _run(command: str) -> str:
+    import shlex
+
+    words = shlex.split(command)
+    if words[0] == "cat":
+        return Path(words[1]).read_text().rstrip("\n")
+    if words[0] == "head":
+        return "\n".join(Path(words[2]).read_text().splitlines()[: int(words[1][1:])])
+    assert words[0] == "gtlake", command
+    done = gtlake(*words[1:])
+    return (done.stdout + done.stderr).rstrip("\n")
+
+
+def test_the_readme_examples_are_real_output(
+    sample_lake: Location, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "lake").symlink_to(sample_lake.root)
+    monkeypatch.chdir(tmp_path)
+    examples = _readme_examples()
+    assert sum(command.startswith("gtlake dataset") for command, _ in examples) >= 7
+    for command, expected in examples:
+        assert _run(command) == expected, command
