@@ -17,7 +17,7 @@ from gtlake.datasets.export import (
     BOXES_QUERY,
     Export,
     box_class,
-    class_names_from_map,
+    box_class_names,
     json_bytes,
     parse_json,
 )
@@ -58,16 +58,9 @@ def _number(value: float | None) -> int | float | None:
     return value
 
 
-def build(con: duckdb.DuckDBPyConnection, splits: list[str], info: dict) -> Export:
-    out = Export()
-    boxes = con.sql(BOXES_QUERY).to_arrow_table().to_pylist()
-    masks = con.sql(_MASKS).to_arrow_table().to_pylist()
-    names: set[str] = set()
-    for row in boxes:
-        names.update(class_names_from_map(row["metadata"]))
-        if row["box_index"] is not None:
-            names.add(box_class(row["class_name"], row["class_id"]))
-    categories = {name: i for i, name in enumerate(sorted(names), start=1)}
+def _instances(boxes: list[dict], splits: list[str], info: dict, out: Export) -> set[tuple]:
+    """`instances_<split>.json` from the box rows; returns the (split, object) images listed."""
+    categories = {name: i for i, name in enumerate(box_class_names(boxes), start=1)}
     documents = {
         split: {
             "info": info,
@@ -79,33 +72,29 @@ def build(con: duckdb.DuckDBPyConnection, splits: list[str], info: dict) -> Expo
         }
         for split in splits
     }
-    image_ids: dict[tuple[str, str], int] = {}
+    images: dict[tuple[str, str], dict] = {}
     for row in boxes:
         split, document = row["split"], documents[row["split"]]
         key = (split, row["object_id"])
-        if key not in image_ids:
-            image_ids[key] = len(document["images"]) + 1
-            document["images"].append(
-                {
-                    "id": image_ids[key],
-                    "file_name": row["source_ref"],
-                    "width": _number(row["image_width"]),
-                    "height": _number(row["image_height"]),
-                }
-            )
+        image = images.get(key)
+        if image is None:
+            image = images[key] = {
+                "id": len(document["images"]) + 1,
+                "file_name": row["source_ref"],
+                "width": _number(row["image_width"]),
+                "height": _number(row["image_height"]),
+            }
+            document["images"].append(image)
             out.objects[split] += 1
-        image = document["images"][image_ids[key] - 1]
-        if image["width"] is None and row["image_width"] is not None:
-            image["width"], image["height"] = (
-                _number(row["image_width"]),
-                _number(row["image_height"]),
-            )
+        elif image["width"] is None and row["image_width"] is not None:
+            image["width"] = _number(row["image_width"])
+            image["height"] = _number(row["image_height"])
         if row["box_index"] is None:
-            continue
+            continue  # a label without boxes: the image is listed, with nothing on it
         name = box_class(row["class_name"], row["class_id"])
         annotation = {
             "id": len(document["annotations"]) + 1,
-            "image_id": image_ids[key],
+            "image_id": image["id"],
             "category_id": categories[name],
             "bbox": [_number(row[k]) for k in ("left", "top", "width", "height")],
             "area": row["width"] * row["height"],
@@ -115,26 +104,38 @@ def build(con: duckdb.DuckDBPyConnection, splits: list[str], info: dict) -> Expo
             annotation["score"] = row["confidence"]
         document["annotations"].append(annotation)
         out.count(split, name)
-    if boxes:
-        for split, document in documents.items():
-            out.files[f"instances_{split}.json"] = json_bytes(document)
+    for split, document in documents.items():
+        out.files[f"instances_{split}.json"] = json_bytes(document)
+    return set(images)
+
+
+def _mask_files(masks: list[dict], splits: list[str], out: Export, listed: set[tuple]) -> None:
+    """`masks_<split>.json`: per segmentation label its mask URI and colour map."""
+    side: dict[str, list] = {split: [] for split in splits}
+    for row in masks:
+        split = row["split"]
+        side[split].append(
+            {
+                "file_name": row["source_ref"],
+                "mask": parse_json(row["value"]),
+                "job": row["origin_job"],
+                "attribute": row["attribute"],
+                "color_map": row["color_map"] or [],
+            }
+        )
+        if (split, row["object_id"]) not in listed:  # an image with a mask and no boxes
+            listed.add((split, row["object_id"]))
+            out.objects[split] += 1
+        out.count(split, "(mask)")
+    for split, entries in side.items():
+        out.files[f"masks_{split}.json"] = json_bytes(entries)
+
+
+def build(con: duckdb.DuckDBPyConnection, splits: list[str], info: dict) -> Export:
+    out = Export()
+    boxes = con.sql(BOXES_QUERY).to_arrow_table().to_pylist()
+    masks = con.sql(_MASKS).to_arrow_table().to_pylist()
+    listed = _instances(boxes, splits, info, out) if boxes else set()
     if masks:
-        side: dict[str, list] = {split: [] for split in splits}
-        for row in masks:
-            side[row["split"]].append(
-                {
-                    "file_name": row["source_ref"],
-                    "mask": parse_json(row["value"]),
-                    "job": row["origin_job"],
-                    "attribute": row["attribute"],
-                    "color_map": row["color_map"] or [],
-                }
-            )
-            key = (row["split"], row["object_id"])
-            if key not in image_ids:  # an image with a mask and no boxes
-                image_ids[key] = 0
-                out.objects[row["split"]] += 1
-            out.count(row["split"], "(mask)")
-        for split, entries in side.items():
-            out.files[f"masks_{split}.json"] = json_bytes(entries)
+        _mask_files(masks, splits, out, listed)
     return out

@@ -95,3 +95,14 @@ order by selected.split, selected.source_ref, selected.object_id, selected.origi
 def box_class(class_name: str | None, class_id: int | None) -> str:
     """A box's class name, or its class id where the class map lacks it."""
     return class_name if class_name is not None else str(class_id)
+
+
+def box_class_names(rows: list[dict]) -> list[str]:
+    """Every class name of the box rows' labels (class maps, and boxes a map lacks), sorted:
+    the same list for every split, so a class keeps its index whichever job named it how."""
+    names: set[str] = set()
+    for row in rows:
+        names.update(class_names_from_map(row["metadata"]))
+        if row["box_index"] is not None:
+            names.add(box_class(row["class_name"], row["class_id"]))
+    return sorted(names)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import duckdb
 import yaml
 
-from gtlake.datasets.export import BOXES_QUERY, Export, box_class, class_names_from_map
+from gtlake.datasets.export import BOXES_QUERY, Export, box_class, box_class_names
 from gtlake.datasets.selection import DatasetError
 
 FITS = ("object-detection",)
@@ -47,12 +47,7 @@ def _describe(info: dict) -> list[str]:
 def build(con: duckdb.DuckDBPyConnection, splits: list[str], info: dict) -> Export:
     out = Export()
     rows = con.sql(BOXES_QUERY).to_arrow_table().to_pylist()
-    names: set[str] = set()
-    for row in rows:
-        names.update(class_names_from_map(row["metadata"]))
-        if row["box_index"] is not None:
-            names.add(box_class(row["class_name"], row["class_id"]))
-    classes = {name: i for i, name in enumerate(sorted(names))}
+    classes = {name: i for i, name in enumerate(box_class_names(rows))}
     lists: dict[str, list[str]] = {split: [] for split in splits}
     texts: dict[str, list[str]] = {}
     owner: dict[str, str] = {}
