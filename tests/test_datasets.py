@@ -191,6 +191,26 @@ def test_a_bad_verdict_excludes_the_object_under_verified(chained: Location) -> 
     ]  # the pets were never verified
 
 
+def test_a_job_whose_upstream_is_missing_still_exports(chained: Location, tmp_path: Path) -> None:
+    # verify-city-streets carries the masks of label-city-streets, a job not in the lake
+    masks = "label_type = 'semantic-segmentation'"
+    build_dataset(chained, Location(str(tmp_path / "latest")), "coco", where=masks)
+    written = json.loads((tmp_path / "latest" / "masks_train.json").read_text())
+    assert [(m["file_name"], m["mask"], m["job"]) for m in written] == [
+        (f"s3://bucket/streets/{s}.png", f"s3://bucket/masks/{s}.png", STREETS)
+        for s in ("street1", "street2")
+    ]
+    assert [c["class_name"] for c in written[0]["color_map"]] == ["BACKGROUND", "buildings", "road"]
+    manifest = build_dataset(
+        chained, Location(str(tmp_path / "m")), "manifest", where=masks, policy="verified"
+    )
+    (line,) = [json.loads(x) for x in (tmp_path / "m" / "train.manifest").read_text().splitlines()]
+    assert manifest.attribute_names == ["source-ref", "label-ref"]
+    assert line["source-ref"] == "s3://bucket/streets/street1.png"  # street2 was judged bad
+    assert line["label-ref"] == "s3://bucket/masks/street1.png"
+    assert line["label-ref-metadata"]["job-name"] == STREETS
+
+
 def test_a_verdict_on_the_original_holds_only_where_the_adjustment_changed_nothing(
     tmp_path: Path,
 ) -> None:
