@@ -27,6 +27,8 @@ from dagster_project.resources import ConfigurationError, GtlakeResource
 from dagster_project.sensors import daily_reconcile, new_or_changed_jobs, plan
 from dagster_project.source import SOURCE_KEY
 from dagster_project.sqlviews import VIEW_SPECS, duckdb_views, lake_views
+from dagster_project.training_sets import load_config as load_training_sets
+from dagster_project.training_sets import training_set_key
 from gtlake.cli import main as gtlake_main
 from gtlake.schemas import TABLES, full_schema
 from gtlake.source import list_jobs
@@ -213,7 +215,11 @@ def test_definitions_load():
     dg.Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
     keys = graph.get_all_asset_keys()
-    assert {table_key(t) for t in TABLES} | {VIEWS_KEY, SOURCE_KEY} | VIEW_KEYS == keys
+    training_sets = {training_set_key(s.name) for s in load_training_sets()}
+    assert {table_key(t) for t in TABLES} | {
+        VIEWS_KEY,
+        SOURCE_KEY,
+    } | VIEW_KEYS | training_sets == keys
     assert {k.name for k in graph.asset_check_keys} == CHECK_NAMES
     for table in TABLES:
         node = graph.get(table_key(table))
