@@ -160,7 +160,7 @@ def _flatten_group(lines: list[Parsed], own: str | None) -> GroupRows:
             pa.array(line_numbers, pa.int64()),
             pa.array(oids, pa.string()),
             pa.array(source_ref, pa.string()),
-            pa.array(source, pa.string()),
+            pa.array(source, pa.large_string()),
             attributes,
             text_column([p.data for p in lines]),
         ],

@@ -24,7 +24,7 @@ FILE_SCHEMAS: dict[str, pa.Schema] = {
         [
             *_LINE,
             pa.field("source_ref", pa.string()),
-            pa.field("source", pa.string()),
+            pa.field("source", pa.large_string()),
             pa.field("attributes", pa.large_string()),
             pa.field("raw", pa.large_string()),
         ]
