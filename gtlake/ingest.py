@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 from gtlake.columnar import GroupRows, flatten_group
 from gtlake.errors import GtlakeError, LakeError, LineError, ManifestError
 from gtlake.flatten import LineRows, created_at, find_labels, flatten_line, label_job
+from gtlake.frames import Reference, frame_tables, references
 from gtlake.jobtables import job_tables
 from gtlake.manifest import Bad, Parsed, parse, read_blocks
 from gtlake.processes import worker_pool
@@ -189,6 +190,7 @@ def ingest_job(
         attributes: dict[str, _Attribute] = {}
         own: str | None = None
         decided = False
+        refs: list[Reference] = []  # labels that refer to sequence files
         if manifest is None:
             result.message = "no manifest yet (no output or intermediate manifest)"
         else:
@@ -211,6 +213,8 @@ def ingest_job(
                         data = block_rows.arrow(table)
                         if data is not None:
                             writer.write(table, data)
+                            if table == "labels":
+                                refs.extend(references(data))
                     if on_bytes is not None:
                         on_bytes(job.name, stream.tell(), manifest.size)
             result.bytes = manifest.size
@@ -224,6 +228,8 @@ def ingest_job(
         result.quarantined = writer.rows["quarantine"]
         result.labeled_lines = attributes[final].lines if final else 0
         for table, data in job_tables(job, source, final):
+            writer.write(table, data)
+        for table, data in frame_tables(job, source, lake, refs, final):
             writer.write(table, data)
         writer.write("jobs", to_arrow("jobs", [_jobs_row(result, final, job)]))
         result.rows = dict(writer.rows)

@@ -271,6 +271,53 @@ def generic(value: object, meta: dict, source: object, p: Row) -> Facts:
     )
 
 
+def sequence(value: object, meta: dict, source: object, p: Row) -> Facts:
+    """Video and point-cloud tracking: the boxes or cuboids are in the referenced sequence file
+    (read by `gtlake.frames`); the label gets a class when its class map has exactly one."""
+    classes = meta.get("class-map")
+    if classes is None:
+        classes = meta.get("class_map")
+    facts = generic(value, meta, source, p)
+    if not isinstance(classes, dict) or len(classes) != 1:
+        return facts
+    key, name = next(iter(classes.items()))
+    try:
+        cid = class_index(key, "class-map key")
+    except LineError:  # the sequence file holds the labels; the line loads whatever its map
+        return facts
+    return facts._replace(class_id=cid, class_name=name if isinstance(name, str) else None)
+
+
+def point_cloud_cuboids(value: object, meta: dict, source: object, p: Row) -> Facts:
+    """3D point cloud object detection: `{"annotations": [cuboid, ...]}` on the line itself."""
+    from gtlake.sequences import compact_json, cuboid_row, stamp  # it imports this module
+
+    value = _dict(value, "label value")
+    cuboids = _list(value.get("annotations"), "annotations")
+    attrs = compact_json(meta.get("dataset-object-attributes"))
+    where = (None, None, None, None)
+    rows = [cuboid_row(p, where, i, ann, attrs) for i, ann in enumerate(cuboids)]
+    confidences, warning = ([], None)
+    if meta.get("objects"):  # `objects: []` in the documentation's example: none given
+        confidences, warning = _confidences(meta, "objects", len(rows), "cuboids")
+    rows = stamp("cuboids", rows, p, meta)
+    if confidences:
+        index = FILE_SCHEMAS["cuboids"].names.index("confidence")
+        rows = [(*r[:index], c, *r[index + 1 :]) for r, c in zip(rows, confidences, strict=True)]
+    return sequence(value, meta, source, p)._replace(
+        warning=warning, items=tuple(("cuboids", r) for r in rows)
+    )
+
+
+def point_cloud_segmentation(value: object, meta: dict, source: object, p: Row) -> Facts:
+    """3D point cloud semantic segmentation: a `.zlib` mask reference and a `color-map` with the
+    same entries as an image segmentation's `internal-color-map`."""
+    colors = meta.get("color-map")
+    if colors is None:
+        return generic(value, meta, source, p)
+    return segmentation(value, {**meta, "internal-color-map": colors}, source, p)
+
+
 Handler = Callable[[object, dict, object, Row], Facts]
 
 HANDLERS: dict[str, Handler] = {
@@ -282,6 +329,11 @@ HANDLERS: dict[str, Handler] = {
     "object-detection": bounding_boxes,
     "semantic-segmentation": segmentation,
     "text-span": text_spans,
+    "video-object-detection": sequence,
+    "video-object-tracking": sequence,
+    "point-cloud-object-tracking": sequence,
+    "point-cloud-object-detection": point_cloud_cuboids,
+    "point-cloud-single-frame-semantic-segmentation": point_cloud_segmentation,
 }
 
 
