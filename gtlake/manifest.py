@@ -1,9 +1,11 @@
 """Reading JSON Lines manifests: bytes in, parsed lines and quarantined lines out.
 
-Manifests are read in blocks (8 MiB by default), so memory stays flat however large a file is. Real
-files carry a byte-order mark, CRLF line ends, blank lines, invalid UTF-8 and, while a job runs, a
-partly written last line: each line is either parsed or reported with its line number (0-based),
-byte offset and the reason.
+Manifests are read in blocks (4 MiB by default), so memory stays flat however large a file is (a
+line longer than a block is joined once, when its end is read). Real files carry a byte-order
+mark, CRLF line ends, blank lines, invalid UTF-8 and, while a job runs, a partly written last
+line: each line is either parsed or reported with its line number (0-based), byte offset and the
+reason. So is a line nested deeper than `MAX_DEPTH` levels, which every reader of it would have to
+recurse through.
 """
 
 from __future__ import annotations
