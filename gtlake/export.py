@@ -2,7 +2,8 @@
 
 Each line is rebuilt from the stored columns (`objects.source_ref`, `source`, `attributes` and the
 `value`/`metadata` of every label of the line), not copied from `raw`, so an export that parses
-equal to the input proves the flattening kept everything.
+equal to the input proves the flattening kept everything. The line is put together from the stored
+text, never parsed and printed again, so every number comes back as written.
 """
 
 from __future__ import annotations

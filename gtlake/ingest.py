@@ -1,8 +1,9 @@
 """Ingest: list the jobs, read each job's manifest block by block, flatten, write its partitions.
 
 Jobs are independent: each one is read, flattened and committed on its own (in parallel worker
-processes when there are several), and a job whose fingerprint is unchanged since the last ingest is
-skipped unless `full` is set.
+processes when there are several, which never outlive the run: `gtlake.processes`), and a job whose
+fingerprint is unchanged since the last ingest is skipped unless `full` is set. A job already in
+the lake whose manifests went away keeps its rows (`kept_reason`).
 """
 
 from __future__ import annotations

@@ -32,8 +32,8 @@ FILE_SCHEMAS: dict[str, pa.Schema] = {
         [
             *_LINE,
             pa.field("source_ref", pa.string()),
-            pa.field("source", pa.string()),
-            pa.field("attributes", pa.string()),
+            pa.field("source", pa.large_string()),
+            pa.field("attributes", pa.large_string()),
             pa.field("raw", pa.large_string()),
         ]
     ),

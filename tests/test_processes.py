@@ -123,3 +123,29 @@ def test_sigterm_and_sigint_stop_cleanly(source, proxy, tmp_path, workers, signu
     assert error_lines(err) == [message]
     assert survivors(processes) == []
     assert not (tmp_path / "lake" / "jobs").exists()  # nothing was committed after the stop
+
+
+def test_a_worker_killed_mid_job_fails_its_jobs_with_a_complete_report(source, proxy, tmp_path):
+    """A worker that dies (the OOM killer, a crash in native code) fails the jobs still in the
+    pool, each with a one-line reason; the run reports every job and exits 1, no traceback."""
+    run, processes = start_held_ingest(source, proxy, tmp_path / "lake", workers=2)
+    workers = [
+        pid
+        for pid in processes
+        if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        and b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+    assert len(workers) == 2, processes
+    os.kill(workers[0], signal.SIGKILL)
+    for held in proxy.holds:
+        held.release()
+    out, err = run.communicate(timeout=BOUND_S * 4)
+    assert run.returncode == 1, err
+    errors = error_lines(err)
+    assert errors and all(
+        line.startswith("gtlake: error: job job-") and ": worker process failed: " in line
+        for line in errors
+    ), errors
+    assert "Traceback" not in err
+    assert "failed in" in out and f"{len(errors)} failed" in out
+    assert survivors(processes) == []
