@@ -250,10 +250,10 @@ def test_piped_ingest_logs_each_job_as_it_finishes(s3_server, held_proxy, tmp_pa
         lines = log.read_text().splitlines()
         assert [JOB_LINE.fullmatch(line).group(1) for line in lines] == ["big-first"]
         assert run.poll() is None  # still held on the second job
-        gate.set()
+        gate.release()
         out, _ = run.communicate(timeout=120)
     finally:
-        gate.set()
+        gate.release()
         if run.poll() is None:
             run.kill()
     assert run.returncode == 0, log.read_text()
