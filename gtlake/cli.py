@@ -21,7 +21,7 @@ from rich.console import Console
 from gtlake.errors import GtlakeError, one_line
 from gtlake.processes import Terminated, sigterm_raises
 from gtlake.schemas import TABLES
-from gtlake.storage import Location
+from gtlake.storage import Location, as_store_error
 
 HELP = """Flatten SageMaker Ground Truth output into a Hive-partitioned Parquet lake and query it
 with DuckDB.
@@ -130,9 +130,13 @@ class GtlakeGroup(click.Group):
             fail(f"{exc.strerror or exc}{where}")
             code = 1
         except Exception as exc:
-            if logging.getLogger("gtlake").isEnabledFor(logging.DEBUG):
+            store = as_store_error(exc)  # botocore failing without an answer from the store
+            if store is not exc:
+                fail(str(store))
+            elif logging.getLogger("gtlake").isEnabledFor(logging.DEBUG):
                 raise
-            fail(f"unexpected {type(exc).__name__}: {exc} (gtlake -v shows the traceback)")
+            else:
+                fail(f"unexpected {type(exc).__name__}: {exc} (gtlake -v shows the traceback)")
             code = 1
         code = code if isinstance(code, int) else 0
         if standalone_mode:

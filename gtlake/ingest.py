@@ -32,7 +32,7 @@ from gtlake.processes import worker_pool
 from gtlake.schemas import FILE_SCHEMAS, TABLES
 from gtlake.source import OUTPUT_MANIFEST, JobDir, list_jobs
 from gtlake.state import JobState, read_states
-from gtlake.storage import Location, open_input
+from gtlake.storage import Location, open_input, store_errors
 from gtlake.tasktypes import BoxGroup, box_groups_table
 from gtlake.writer import JobWriter, to_arrow
 
@@ -310,7 +310,8 @@ def _run_job(
         on_bytes = _queue_bytes
     started = time.perf_counter()
     try:
-        result = ingest_job(job, lake, source, on_bytes)
+        with store_errors():
+            result = ingest_job(job, lake, source, on_bytes)
     except GtlakeError as exc:
         result = JobResult(job.name, error=str(exc))
     except ConnectionError as exc:  # the store is unreachable: no point trying the other jobs

@@ -20,7 +20,7 @@ from gtlake.errors import SourceError
 from gtlake.iterations import count_lines
 from gtlake.responses import worker_response_rows
 from gtlake.source import JobDir, SourceFile
-from gtlake.storage import Location, fetch_all, open_input
+from gtlake.storage import Location, fetch_all, open_input, store_errors
 from gtlake.writer import to_arrow
 
 BATCH = 512  # files fetched per round
@@ -43,7 +43,7 @@ def iteration_rows(job: JobDir, source: Location, own_attribute: str | None) -> 
     for number, f in job.intermediate():
         path = f"{job.path}/{f.path}"
         try:
-            with open_input(fs, path, f.size) as stream:
+            with store_errors(), open_input(fs, path, f.size) as stream:
                 counts = count_lines(stream, own_attribute)
         except FileNotFoundError:
             continue  # replaced while the job runs; the next ingest sees the new listing

@@ -9,28 +9,27 @@ from __future__ import annotations
 
 from gtlake.errors import LakeError, one_line
 from gtlake.schemas import TABLES
-from gtlake.storage import Location
+from gtlake.storage import Location, store_errors
 
 
 def require_lake(lake: Location) -> None:
     """Raise a `LakeError` naming the problem unless `lake` holds at least one lake table."""
     fs = lake.fs()
     try:
-        if not fs.exists(lake.root):
-            raise LakeError(f"lake {lake.url} does not exist")
-        if not fs.isdir(lake.root):
-            raise LakeError(f"lake {lake.url} is not a directory")
-        names = {entry.rstrip("/").rsplit("/", 1)[-1] for entry in fs.ls(lake.root, detail=False)}
-        if names & set(TABLES):
-            return
-        looks_like_jobs = any(
-            fs.exists(lake.join(name, "manifests")) for name in sorted(names)[:20]
-        )
+        with store_errors():
+            if not fs.exists(lake.root):
+                raise LakeError(f"lake {lake.url} does not exist")
+            if not fs.isdir(lake.root):
+                raise LakeError(f"lake {lake.url} is not a directory")
+            names = {e.rstrip("/").rsplit("/", 1)[-1] for e in fs.ls(lake.root, detail=False)}
+            if names & set(TABLES):
+                return
+            jobs = any(fs.exists(lake.join(name, "manifests")) for name in sorted(names)[:20])
     except LakeError:
         raise
     except OSError as exc:
         raise LakeError(f"cannot read lake {lake.url}: {one_line(str(exc))}") from None
-    if looks_like_jobs:
+    if jobs:
         raise LakeError(
             f"{lake.url} is not a gtlake lake: it holds Ground Truth job directories "
             f"(ingest them with: gtlake ingest {lake.url} --lake LAKE)"

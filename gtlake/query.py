@@ -13,13 +13,16 @@ batches in every format; no result is held whole.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import decimal
+import os
 import sys
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any
 
 import duckdb
@@ -128,36 +131,88 @@ def run(con: duckdb.DuckDBPyConnection, text: str, output: Output) -> None:
 
 
 def repl(con: duckdb.DuckDBPyConnection, output: Output, stdin: IO[str]) -> int:
-    """Read statements until end of input; 1 when any statement failed, else 0."""
+    """Read statements until end of input; 1 when any statement failed, else 0.
+
+    On a terminal the lines are read with `readline`: line editing, and a history kept between
+    sessions in `history_path()`.
+    """
     interactive = stdin.isatty()
+    read = _terminal_reader() if interactive else stdin.readline
     if interactive:
         print(f"gtlake sql: DuckDB {duckdb.__version__}. .help for help, .quit to leave.")
     failed = False
     buffer: list[str] = []
-    while True:
-        if interactive:
-            sys.stderr.write(CONTINUE if buffer else PROMPT)
-            sys.stderr.flush()
-        line = stdin.readline()
-        if not line:
-            break
-        if not buffer and line.strip().startswith("."):
-            if _command(con, line.strip(), output.out):
+    try:
+        while True:
+            line = read(CONTINUE if buffer else PROMPT) if interactive else read()
+            if not line:
                 break
-            continue
-        buffer.append(line)
-        text = "".join(buffer)
-        if not text.strip():
-            buffer.clear()
-        elif text.rstrip().endswith(";") and _complete(text):
-            failed |= not _run_reporting(con, text, output)
-            buffer.clear()
+            if not buffer and line.strip().startswith("."):
+                if _command(con, line.strip(), output.out):
+                    break
+                continue
+            buffer.append(line)
+            text = "".join(buffer)
+            if not text.strip():
+                buffer.clear()
+            elif text.rstrip().endswith(";") and _complete(text):
+                failed |= not _run_reporting(con, text, output)
+                buffer.clear()
+    finally:
+        if interactive:
+            _save_history()
     text = "".join(buffer)
     if text.strip():
         failed |= not _run_reporting(con, text, output)
     if interactive:
         sys.stderr.write("\n")
     return 1 if failed else 0
+
+
+HISTORY_LENGTH = 1000
+
+
+def history_path() -> Path:
+    """`$XDG_STATE_HOME/gtlake/history` when XDG_STATE_HOME is set, else `~/.gtlake_history`."""
+    state = os.environ.get("XDG_STATE_HOME")
+    if state:
+        return Path(state) / "gtlake" / "history"
+    return Path.home() / ".gtlake_history"
+
+
+def _terminal_reader() -> Callable[[str], str]:
+    """`input` with readline's line editing and the saved history; "" at end of input."""
+    try:
+        import readline
+    except ImportError:  # a Python built without readline: plain input, no history
+        readline = None
+    if readline is not None:
+        readline.set_history_length(HISTORY_LENGTH)
+        with contextlib.suppress(OSError):
+            readline.read_history_file(history_path())
+
+    def read(prompt: str) -> str:
+        try:
+            return input(prompt) + "\n"
+        except EOFError:
+            return ""
+
+    return read
+
+
+def _save_history() -> None:
+    try:
+        import readline
+    except ImportError:
+        return
+    path = history_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        readline.write_history_file(path)
+    except OSError as exc:
+        print(
+            f"gtlake: warning: cannot save the history to {path}: {exc.strerror}", file=sys.stderr
+        )
 
 
 def _complete(text: str) -> bool:

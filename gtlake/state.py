@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from gtlake.errors import LakeError
-from gtlake.storage import Location, fetch_all
+from gtlake.storage import Location, fetch_all, store_errors
 
 JOBS = "jobs"
 
@@ -55,7 +55,8 @@ def _jobs_rows(lake: Location) -> list[tuple[str, str | None, str, str | None]]:
     try:
         if not lake.is_s3 and not os.path.isdir(root):
             return []
-        paths = sorted(p for p in fs.find(root) if p.endswith(".parquet"))
+        with store_errors():
+            paths = sorted(p for p in fs.find(root) if p.endswith(".parquet"))
         contents = fetch_all(fs, paths)
     except OSError as exc:
         raise LakeError(f"cannot read the ingest state in {lake.url}/{JOBS}: {exc}") from None

@@ -31,7 +31,7 @@ import pyarrow as pa
 
 from gtlake.errors import LakeError, one_line
 from gtlake.schemas import FILE_SCHEMAS, PARTITION_COLUMNS
-from gtlake.storage import Location
+from gtlake.storage import Location, register_duckdb, store_errors
 
 
 def _default_sql_dir() -> Path:
@@ -43,7 +43,6 @@ def _default_sql_dir() -> Path:
 
 SQL_DIR = Path(os.environ.get("GTLAKE_SQL_DIR") or _default_sql_dir())
 RAW_SCHEMA = "parquet"
-LISTING_TTL_S = 60
 
 # The views that are the point of the project, in dependency order (DESIGN.md).
 ANALYSIS_VIEWS = (
@@ -118,27 +117,12 @@ def parquet_select(lake: Location, table: str, schema: pa.Schema) -> str:
 def has_files(lake: Location, table: str) -> bool:
     fs = lake.fs()
     try:
-        return bool(fs.glob(lake.join(table, "*", "*", "*.parquet")))
+        with store_errors():
+            return bool(fs.glob(lake.join(table, "*", "*", "*.parquet")))
     except FileNotFoundError:
         return False
     except OSError as exc:
         raise LakeError(f"cannot list {lake.url}/{table}: {exc}") from exc
-
-
-def register_lake(con: duckdb.DuckDBPyConnection, lake: Location) -> None:
-    """Let DuckDB read an S3 lake through s3fs (unless a filesystem for s3 is registered).
-
-    The filesystem is the lake's own (endpoint, retries, credentials) with a listings cache of
-    LISTING_TTL_S seconds: DuckDB lists a table's files each time a view over it is bound, and
-    an analysis view binds several tables, so without the cache one query lists the lake many
-    times over. A connection sees new jobs once the cache expires.
-    """
-    if not lake.is_s3 or con.filesystem_is_registered("s3"):
-        return
-    base = lake.fs()
-    options = {**base.storage_options, "use_listings_cache": True}
-    options["listings_expiry_time"] = LISTING_TTL_S
-    con.register_filesystem(type(base)(**options, skip_instance_cache=True))
 
 
 def sql_files(sql_dir: Path = SQL_DIR) -> list[Path]:
@@ -154,7 +138,7 @@ def sql_files(sql_dir: Path = SQL_DIR) -> list[Path]:
 
 def create_views(con: duckdb.DuckDBPyConnection, lake: Location, sql_dir: Path = SQL_DIR) -> None:
     """Create the `parquet.<table>` reads and every view of `sql_dir` in `con`."""
-    register_lake(con, lake)
+    register_duckdb(con, lake)
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
     schemas = table_schemas()
     for table, schema in schemas.items():

@@ -17,13 +17,13 @@ reader can see meanwhile.
 
 from __future__ import annotations
 
-import asyncio
 import ctypes
 import os
 import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pyarrow as pa
@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 
 from gtlake.errors import LakeError
 from gtlake.schemas import FILE_SCHEMAS, TABLES
-from gtlake.storage import Location, partition_dir, partition_value
+from gtlake.storage import Location, partition_dir, partition_value, store_errors
 
 PART = "part-0.parquet"
 STAGING = "_staging"
@@ -177,18 +177,21 @@ def commit_s3(lake: Location, job: str, task_type: str, staged: dict[str, str]) 
     job_dir = f"job={partition_value(job)}"
     target = {t: lake.join(partition_dir(t, job, task_type), PART) for t in staged}
     try:
-        existing = _list_job_keys(fs, [lake.join(t, job_dir) for t in TABLES])
-        data = [t for t in staged if t != STATE_TABLE]
-        _upload(fs, [(staged[t], target[t]) for t in data])
-        keep = set(target.values())
-        old_data = [k for k in existing if k not in keep and not _in_table(lake, k, STATE_TABLE)]
-        if old_data:
-            fs.rm(old_data)
-        if STATE_TABLE in staged:
-            _upload(fs, [(staged[STATE_TABLE], target[STATE_TABLE])])
-        old_state = [k for k in existing if k not in keep and _in_table(lake, k, STATE_TABLE)]
-        if old_state:
-            fs.rm(old_state)
+        with store_errors():
+            existing = _list_job_keys(fs, [lake.join(t) for t in TABLES], f"{job_dir}/")
+            data = [t for t in staged if t != STATE_TABLE]
+            _upload(fs, [(staged[t], target[t]) for t in data])
+            keep = set(target.values())
+            old_data = [
+                k for k in existing if k not in keep and not _in_table(lake, k, STATE_TABLE)
+            ]
+            if old_data:
+                fs.rm(old_data)
+            if STATE_TABLE in staged:
+                _upload(fs, [(staged[STATE_TABLE], target[STATE_TABLE])])
+            old_state = [k for k in existing if k not in keep and _in_table(lake, k, STATE_TABLE)]
+            if old_state:
+                fs.rm(old_state)
     except OSError as exc:
         raise LakeError(f"cannot commit job {job!r} to the lake {lake.url}: {exc}") from None
 
@@ -197,26 +200,19 @@ def _in_table(lake: Location, key: str, table: str) -> bool:
     return key.startswith(lake.join(table) + "/")
 
 
-def _list_job_keys(fs, prefixes: list[str]) -> list[str]:
-    """Every key under the prefixes, listed concurrently (one LIST each)."""
-    from fsspec.asyn import sync
-
-    async def listing() -> list[str]:
-        found = await asyncio.gather(*(fs._lsdir(p, delimiter="") for p in prefixes))
-        return [entry["name"] for entries in found for entry in entries]
-
-    return sync(fs.loop, listing)
+def _list_job_keys(fs, tables: list[str], job_dir: str) -> list[str]:
+    """Every key of `job_dir` in each table, listed concurrently (one LIST each, from threads:
+    the filesystem's public calls are thread-safe and run on its own event loop). `find` with a
+    `prefix` lists exactly that prefix and makes no HEAD when it holds nothing."""
+    with ThreadPoolExecutor(max_workers=min(len(tables), 16) or 1) as pool:
+        found = list(pool.map(lambda table: fs.find(table, prefix=job_dir), tables))
+    return [key for keys in found for key in keys]
 
 
 def _upload(fs, pairs: list[tuple[str, str]]) -> None:
-    """PUT local files to keys, concurrently."""
-    from fsspec.asyn import sync
-
-    async def upload() -> None:
-        await asyncio.gather(*(fs._put_file(local, key) for local, key in pairs))
-
+    """PUT local files to keys, concurrently (`put` with lists runs the uploads together)."""
     if pairs:
-        sync(fs.loop, upload)
+        fs.put([local for local, _ in pairs], [key for _, key in pairs])
 
 
 _RENAME_EXCHANGE = 2

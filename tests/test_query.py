@@ -244,3 +244,57 @@ def test_wide_characters_take_two_cells(lake: Path) -> None:
         "abc" + " " * 57 + "  22",
         "(3 rows)",
     ]
+
+
+# -- the prompt on a terminal: line editing and a history kept between sessions ------------------
+
+
+def _terminal_session(lake: Path, state: Path, keys: list[bytes]) -> str:
+    """Run `gtlake sql LAKE` on a pseudo-terminal, typing each of `keys` once the prompt shows."""
+    import os
+    import pty
+    import select
+    import time
+
+    env = {**os.environ, "XDG_STATE_HOME": str(state), "TERM": "xterm", "INPUTRC": "/dev/null"}
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the command on the terminal
+        os.execve(sys.executable, [sys.executable, "-m", "gtlake.cli", "sql", str(lake)], env)
+    seen = b""
+    deadline = time.monotonic() + 60
+    pending = list(keys)
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.1)
+            if ready:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:  # the child closed the terminal: it has left
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+            if pending and seen.rstrip().endswith(b"gtlake>"):
+                os.write(fd, pending.pop(0))
+                seen += b"\n<typed>\n"
+    finally:
+        os.close(fd)
+        _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, seen.decode(errors="replace")
+    return seen.decode(errors="replace").replace("\r", "")
+
+
+@pytest.mark.slow
+def test_the_prompt_keeps_a_history_and_edits_lines(lake: Path, tmp_path: Path) -> None:
+    first = _terminal_session(lake, tmp_path, [b"select 42 as answer;\n", b".quit\n"])
+    assert "answer" in first and "    42" in first
+    history = (tmp_path / "gtlake" / "history").read_text()
+    assert "select 42 as answer;" in history
+    # A new session: arrow up twice recalls the statement (before it: `.quit`); then a line
+    # typed with a mistake erased by backspace.
+    second = _terminal_session(
+        lake, tmp_path, [b"\x1b[A\x1b[A\n", b"select 7 as sevem\x7fn;\n", b".quit\n"]
+    )
+    assert second.count("answer") >= 2 and "    42" in second  # the recalled statement ran
+    assert "seven" in second and "sevem" not in second.split("<typed>")[-1]
+    assert "select 7 as seven;" in (tmp_path / "gtlake" / "history").read_text()

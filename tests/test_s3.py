@@ -208,6 +208,16 @@ def test_s3_lake_commit_removes_the_old_type_partition(s3_server, s3_bucket, tmp
     assert all("type=image-classification" in k for k in keys)
 
 
+def test_ingest_reads_each_manifest_with_gets_only(seeded, proxy, tmp_path):
+    """The size known from the listing opens every manifest: no HEAD request at all."""
+    jobs = ["birds-open-images-clone", "identify-animal-species"]
+    report = ingest(Location(seeded, proxy.url), Location(str(tmp_path / "lake")), names=jobs,
+                    workers=1)  # fmt: skip
+    assert not report.failed
+    assert proxy.object_gets("output.manifest")
+    assert proxy.count("HEAD") == 0
+
+
 def test_throttling_and_5xx_are_retried(seeded, tree, proxy, tmp_path):
     slow = proxy.inject(503, "SlowDown", times=2, method="GET", path_contains="output.manifest")
     internal = proxy.inject(500, "InternalError", times=2, method="GET", path_contains="/worker")
