@@ -6,7 +6,7 @@ defs` validates it. The resource is configured from the environment when the mod
 load, and the UI shows the code location's error saying so.
 
 Assets: the Ground Truth output (external, observed), one asset per lake table (partitioned by
-job), one per DuckDB view, and the views file.
+job), one per DuckDB view, the views file, and one per training set of `training_sets.yaml`.
 
 Jobs:
 - `ingest` (partitioned by job): ingest the job into every table, run the job's checks, refresh
@@ -30,6 +30,7 @@ from dagster_project.resources import GtlakeResource
 from dagster_project.sensors import INGEST_JOB, daily_reconcile, new_or_changed_jobs
 from dagster_project.source import source_spec
 from dagster_project.sqlviews import VIEW_SPECS, duckdb_views, lake_views
+from dagster_project.training_sets import training_set_assets
 
 REFRESH_VIEWS_JOB = "refresh_views"
 VIEW_KEYS = [spec.key for spec in VIEW_SPECS]
@@ -62,7 +63,13 @@ views_automation = dg.AutomationConditionSensorDefinition(
 gtlake = GtlakeResource.from_env(bind=True)  # ConfigurationError without a source
 
 defs = dg.Definitions(
-    assets=[source_spec(GtlakeResource.from_env().source), lake_tables, lake_views, duckdb_views],
+    assets=[
+        source_spec(GtlakeResource.from_env().source),
+        lake_tables,
+        lake_views,
+        duckdb_views,
+        *training_set_assets(),
+    ],
     asset_checks=[job_checks],
     jobs=[ingest, refresh_views, discover_jobs],
     sensors=[new_or_changed_jobs, views_automation],

@@ -27,6 +27,8 @@ from dagster_project.resources import ConfigurationError, GtlakeResource
 from dagster_project.sensors import daily_reconcile, new_or_changed_jobs, plan
 from dagster_project.source import SOURCE_KEY
 from dagster_project.sqlviews import VIEW_SPECS, duckdb_views, lake_views
+from dagster_project.training_sets import load_config as load_training_sets
+from dagster_project.training_sets import training_set_key
 from gtlake.cli import main as gtlake_main
 from gtlake.schemas import TABLES, full_schema
 from gtlake.source import list_jobs
@@ -38,6 +40,7 @@ CHECK_NAMES = {
     "confidences_within_0_1",
     "label_attribute_names",
     "boxes_match_confidences",
+    "referenced_files_accounted_for",
     "quarantine_empty",
 }
 
@@ -137,7 +140,20 @@ def build_tree(root: Path) -> dict[str, set[str]]:
         "quarantine-bad",
         [_classified("quarantine-bad", 0.5, 0), '{"source-ref": "s3://bucket/broken.jpg", '],
     )
+    seq = "annotations/consolidated-annotation/output/0/SeqLabel.json"
+    video = {
+        "source-ref": "s3://bucket/frames-good/video.json",
+        "tracks-ref": f"s3://bucket/output/frames-good/{seq}",
+        "tracks-ref-metadata": _meta(
+            "video-object-tracking", "frames-good", **{"class-map": {"1": "Pedestrian"}}
+        ),
+    }
+    write_job(root, "frames-good", [_line(video)])
+    real_seq = REAL / "sagemaker-examples/video_quality_metrics/SeqLabel.2021-02-26_659c90c.json"
+    (root / "frames-good" / seq).parent.mkdir(parents=True)
+    shutil.copy(real_seq, root / "frames-good" / seq)
     return {
+        "frames-good": set(),
         "boxes-good": set(),
         "classes-good": set(),
         "lines-bad": set(),  # until a line goes missing from the lake (see below)
@@ -199,7 +215,11 @@ def test_definitions_load():
     dg.Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
     keys = graph.get_all_asset_keys()
-    assert {table_key(t) for t in TABLES} | {VIEWS_KEY, SOURCE_KEY} | VIEW_KEYS == keys
+    training_sets = {training_set_key(s.name) for s in load_training_sets()}
+    assert {table_key(t) for t in TABLES} | {
+        VIEWS_KEY,
+        SOURCE_KEY,
+    } | VIEW_KEYS | training_sets == keys
     assert {k.name for k in graph.asset_check_keys} == CHECK_NAMES
     for table in TABLES:
         node = graph.get(table_key(table))
@@ -319,6 +339,27 @@ def test_line_check_fails_when_the_lake_lost_a_line(env):
     (evaluation,) = after.get_asset_check_evaluations()
     assert evaluation.metadata["manifest_lines"].value == 3
     assert evaluation.metadata["object_rows"].value == 2
+
+
+def test_frames_check_fails_when_the_lake_lost_a_referenced_file(env):
+    lake = env["resource"].lake_location()
+    (path,) = partition_files(lake, "frames", "frames-good")
+    table = pq.read_table(path)
+    assert table.num_rows == 32
+    check = dg.AssetSelection.checks(
+        dg.AssetCheckKey(table_key("frames"), "referenced_files_accounted_for")
+    )
+    before = materialize(env["resource"], env["instance"], "frames-good", selection=check)
+    assert before.success and failed_checks(before) == {}
+    pq.write_table(table.slice(0, 0), path)
+    after = materialize(env["resource"], env["instance"], "frames-good", selection=check)
+    assert failed_checks(after) == {"referenced_files_accounted_for": "ERROR"}
+    (evaluation,) = after.get_asset_check_evaluations()
+    assert evaluation.metadata["unaccounted"].value == 1
+    assert evaluation.metadata["examples"].value == [
+        {"file": "annotations/consolidated-annotation/output/0/SeqLabel.json",
+         "referred_to_by": "line 1 (tracks-ref)"}
+    ]  # fmt: skip
 
 
 def test_partition_writes_the_same_rows_as_gtlake_ingest(env, tmp_path):
