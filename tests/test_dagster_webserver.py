@@ -27,6 +27,8 @@ import dagster as dg
 import pytest
 
 from dagster_project.sqlviews import VIEWS
+from dagster_project.training_sets import load_config as load_training_sets
+from dagster_project.training_sets import training_set_key
 from gtlake.schemas import TABLES, column_description
 from tests.conftest import ROOT, write_job
 from tests.s3server import free_port
@@ -40,6 +42,7 @@ CHECKS = {  # (table, check, blocking)
     ("labels", "confidences_within_0_1", True),
     ("labels", "label_attribute_names", True),
     ("boxes", "boxes_match_confidences", True),
+    ("frames", "referenced_files_accounted_for", True),
     ("quarantine", "quarantine_empty", False),
 }
 SOURCE = "gtlake/groundtruth_output"
@@ -244,7 +247,8 @@ def test_webserver_shows_lineage_views_blocking_checks_and_partitions(workspace_
     by_key = {"/".join(n["assetKey"]["path"]): n for n in found["assetNodes"]}
     views = {f"gtlake/views/{view.name}": view for view in VIEWS}
     tables = {f"gtlake/{t}" for t in TABLES}
-    assert set(by_key) == tables | set(views) | {SOURCE, "gtlake/duckdb_views"}
+    training_sets = {training_set_key(t.name).to_user_string() for t in load_training_sets()}
+    assert set(by_key) == tables | set(views) | training_sets | {SOURCE, "gtlake/duckdb_views"}
 
     # Lineage: Ground Truth output -> tables -> views -> views file.
     source = by_key[SOURCE]
