@@ -16,7 +16,7 @@ Jobs:
 - `discover_jobs`: add a partition per job directory, once.
 
 Sensors (both running by default): `new_or_changed_jobs` (new and changed job directories) and
-`views_automation` (the views' automation conditions).
+`views_automation` (the automation conditions of the views, the views file and training sets).
 """
 
 from __future__ import annotations
@@ -50,14 +50,15 @@ refresh_views = dg.define_asset_job(
     description="Rebind the DuckDB views and rewrite the views file over the lake.",
 )
 
-# Evaluates the views' automation conditions (refresh after the tables change); running by default
-# like the sensor, so a fresh deployment keeps its views current without a manual start.
+# Evaluates every automation condition (the views, the views file and the training sets refresh
+# after the tables change); running by default like the sensor, so a fresh deployment keeps them
+# current without a manual start. Assets without a condition are left alone.
 views_automation = dg.AutomationConditionSensorDefinition(
     "views_automation",
-    target=dg.AssetSelection.assets(*VIEW_KEYS, VIEWS_KEY),
+    target=dg.AssetSelection.all(),
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=60,
-    description="Refreshes the views and the views file after the tables change.",
+    description="Refreshes the views, the views file and the training sets after tables change.",
 )
 
 gtlake = GtlakeResource.from_env(bind=True)  # ConfigurationError without a source

@@ -5,7 +5,7 @@ deployment shows its partitions before any sensor tick (and so that a deployment
 not running yet can still be backfilled). It also records an observation of every job's partition
 of the Ground Truth output asset (fingerprint, status, file count). It runs nothing else.
 
-    dagster job launch -j discover_jobs -w workspace.yaml       # or from the UI: Jobs
+    dg launch --job discover_jobs     # in this process, no daemon needed; or from the UI: Jobs
 """
 
 import dagster as dg

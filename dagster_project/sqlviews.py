@@ -159,6 +159,18 @@ def upstream_tables(name: str, seen: frozenset[str] = frozenset()) -> list[str]:
     return found
 
 
+def read_keys(sql: str) -> list[dg.AssetKey]:
+    """The assets a query over the views file reads: views by name, `parquet.<table>` tables."""
+    con = duckdb.connect()
+    try:
+        reads = relations(con, sql)
+    finally:
+        con.close()
+    keys = {view_key(n) for s, n in reads if not s and n in _BY_NAME}
+    keys |= {table_key(n) for s, n in reads if s == RAW_SCHEMA and n in TABLES}
+    return sorted(keys, key=lambda key: key.to_user_string())
+
+
 def column_description(view: ViewDef, column: str, kind: str) -> str | None:
     """A view column's description: that of the first table it reads with a column of that name
     and type (a view column that is a table column), else none."""

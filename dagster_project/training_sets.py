@@ -1,9 +1,11 @@
 """Training sets as assets: one per entry of `training_sets.yaml` (or the file named by
 `GTLAKE_TRAINING_SETS`), each `gtlake.datasets.build_dataset` over the lake.
 
-Each asset depends on the lake tables the selection reads and is re-materialized after they
-change (automation condition: a dependency updated, none in progress, every blocking check of the
-tables passed; a job never ingested does not hold the set back). Its metadata: objects and items
+Each asset depends on the views it reads: those of the selection (`selection.sql`, read from
+DuckDB's parse tree by `dagster_project.sqlviews.read_keys`) and the table views the formats read;
+it is re-materialized after they change (the views' automation condition: a dependency updated,
+none in progress, no failed blocking check in the lake; a job never ingested does not hold the
+set back). Its metadata: objects and items
 per split, items per split and class, the output location and what the set was built with. A set
 that cannot be built (an empty selection, a format that does not fit the labels) fails its run
 with the library's one-line message.
@@ -18,16 +20,21 @@ from pathlib import Path
 import dagster as dg
 import yaml
 
-from dagster_project.assets import PREFIX, table_key
+from dagster_project.assets import PREFIX
 from dagster_project.resources import GtlakeResource
-from dagster_project.sqlviews import VIEWS_CONDITION
+from dagster_project.sqlviews import VIEWS_CONDITION, read_keys, view_key
 from gtlake.datasets import FORMATS, POLICIES, DatasetError, build_dataset, parse_splits
+from gtlake.datasets.selection import SELECTION_SQL
 from gtlake.storage import Location
 
 GROUP = "training_sets"
 CONFIG_FILE = Path(__file__).with_name("training_sets.yaml")
-# the tables the selection and the formats read (through the views)
+# the tables the selection and the formats read (through their views)
 TABLES = ("objects", "labels", "boxes", "classes", "segments", "feedback")
+DEPS = sorted(
+    {*read_keys(SELECTION_SQL.read_text(encoding="utf-8")), *(view_key(t) for t in TABLES)},
+    key=lambda key: key.to_user_string(),
+)
 _KEYS = {"name", "format", "policy", "where", "split", "seed", "out", "description"}
 
 # the views' condition: a dependency updated, none in progress, the tables' blocking checks passed
@@ -105,7 +112,7 @@ def _asset(spec: TrainingSet) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=training_set_key(spec.name),
-        deps=[table_key(t) for t in TABLES],
+        deps=DEPS,
         automation_condition=CONDITION,
         group_name=GROUP,
         kinds={"json" if spec.format == "coco" else spec.format},

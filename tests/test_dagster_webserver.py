@@ -12,6 +12,7 @@ load, saying so.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -26,7 +27,8 @@ import dagster as dg
 import pytest
 
 from dagster_project.sqlviews import VIEWS
-from dagster_project.training_sets import load_config, training_set_key
+from dagster_project.training_sets import load_config as load_training_sets
+from dagster_project.training_sets import training_set_key
 from gtlake.schemas import TABLES, column_description
 from tests.conftest import ROOT, write_job
 from tests.s3server import free_port
@@ -150,6 +152,63 @@ def _wait_for(predicate, deadline: float, what: str, log: Path):
     raise AssertionError(f"{what} not ready ({last}); server log:\n{log.read_text()[-3000:]}")
 
 
+@contextlib.contextmanager
+def serving(command: list, env: dict[str, str], log: Path):
+    """Run a server in its own session; stop it and everything it started at the end."""
+    with open(log, "wb") as out:
+        server = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        yield server
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=10)
+
+
+LOCATIONS_QUERY = """
+{
+  workspaceOrError {
+    ... on Workspace {
+      locationEntries {
+        name
+        loadStatus
+        locationOrLoadError { __typename ... on PythonError { message causes { message } } }
+      }
+    }
+  }
+}
+"""
+
+
+def test_webserver_shows_the_missing_source(workspace_env, tmp_path):
+    """Without GTLAKE_SOURCE the UI shows the code location's load error, naming the variable."""
+    env = {k: v for k, v in workspace_env.items() if k != "GTLAKE_SOURCE"}
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "webserver.log"
+    command = [BIN / "dagster-webserver", "-w", "workspace.yaml", "-h", "127.0.0.1"]
+    with serving([*command, "-p", str(port)], env, log):
+        deadline = time.monotonic() + 120
+        body = json.dumps({"query": LOCATIONS_QUERY}).encode()
+
+        def loaded():
+            answer = json.loads(_get(f"{base}/graphql", body))
+            (entry,) = answer["data"]["workspaceOrError"]["locationEntries"]
+            return entry if entry["loadStatus"] == "LOADED" else None
+
+        entry = _wait_for(loaded, deadline, "code location", log)
+    assert entry["name"] == "gtlake"
+    error = entry["locationOrLoadError"]
+    assert error["__typename"] == "PythonError"
+    messages = [error["message"], *(cause["message"] for cause in error["causes"])]
+    assert any("ConfigurationError: GTLAKE_SOURCE is not set" in m for m in messages), messages
+
+
 def test_webserver_shows_lineage_views_blocking_checks_and_partitions(workspace_env, tmp_path):
     with dg.DagsterInstance.from_config(workspace_env["DAGSTER_HOME"]) as instance:
         assert instance.get_dynamic_partitions("jobs") == []
@@ -188,8 +247,7 @@ def test_webserver_shows_lineage_views_blocking_checks_and_partitions(workspace_
     by_key = {"/".join(n["assetKey"]["path"]): n for n in found["assetNodes"]}
     views = {f"gtlake/views/{view.name}": view for view in VIEWS}
     tables = {f"gtlake/{t}" for t in TABLES}
-    training_sets = {"/".join(training_set_key(t.name).path) for t in load_config()}
-    assert training_sets  # the project declares some
+    training_sets = {training_set_key(t.name).to_user_string() for t in load_training_sets()}
     assert set(by_key) == tables | set(views) | training_sets | {SOURCE, "gtlake/duckdb_views"}
 
     # Lineage: Ground Truth output -> tables -> views -> views file.
