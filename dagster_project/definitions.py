@@ -6,7 +6,7 @@ defs` validates it. The resource is configured from the environment when the mod
 load, and the UI shows the code location's error saying so.
 
 Assets: the Ground Truth output (external, observed), one asset per lake table (partitioned by
-job), one per DuckDB view, and the views file.
+job), one per DuckDB view, the views file, and one per training set of `training_sets.yaml`.
 
 Jobs:
 - `ingest` (partitioned by job): ingest the job into every table, run the job's checks, refresh
@@ -14,6 +14,9 @@ Jobs:
   request it, one run per job.
 - `refresh_views`: rebind the views and rewrite the views file alone.
 - `discover_jobs`: add a partition per job directory, once.
+
+Sensors (both running by default): `new_or_changed_jobs` (new and changed job directories) and
+`views_automation` (the views' automation conditions).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from dagster_project.resources import GtlakeResource
 from dagster_project.sensors import INGEST_JOB, daily_reconcile, new_or_changed_jobs
 from dagster_project.source import source_spec
 from dagster_project.sqlviews import VIEW_SPECS, duckdb_views, lake_views
+from dagster_project.training_sets import training_set_assets
 
 REFRESH_VIEWS_JOB = "refresh_views"
 VIEW_KEYS = [spec.key for spec in VIEW_SPECS]
@@ -46,13 +50,29 @@ refresh_views = dg.define_asset_job(
     description="Rebind the DuckDB views and rewrite the views file over the lake.",
 )
 
+# Evaluates the views' automation conditions (refresh after the tables change); running by default
+# like the sensor, so a fresh deployment keeps its views current without a manual start.
+views_automation = dg.AutomationConditionSensorDefinition(
+    "views_automation",
+    target=dg.AssetSelection.assets(*VIEW_KEYS, VIEWS_KEY),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=60,
+    description="Refreshes the views and the views file after the tables change.",
+)
+
 gtlake = GtlakeResource.from_env(bind=True)  # ConfigurationError without a source
 
 defs = dg.Definitions(
-    assets=[source_spec(GtlakeResource.from_env().source), lake_tables, lake_views, duckdb_views],
+    assets=[
+        source_spec(GtlakeResource.from_env().source),
+        lake_tables,
+        lake_views,
+        duckdb_views,
+        *training_set_assets(),
+    ],
     asset_checks=[job_checks],
     jobs=[ingest, refresh_views, discover_jobs],
-    sensors=[new_or_changed_jobs],
+    sensors=[new_or_changed_jobs, views_automation],
     schedules=[daily_reconcile],
     resources={"gtlake": gtlake},
 )

@@ -19,6 +19,7 @@ import click
 from rich.console import Console
 
 from gtlake.errors import GtlakeError, one_line
+from gtlake.processes import Terminated, sigterm_raises
 from gtlake.schemas import TABLES
 from gtlake.storage import Location
 
@@ -36,6 +37,7 @@ examples:
   gtlake ingest s3://bucket/gt --lake ./lake --endpoint-url http://127.0.0.1:9000
   gtlake sql ./lake "select job, count(*) from boxes group by all"
   gtlake export ./lake --job identify-dogs-and-toys --out dogs.manifest
+  gtlake dataset ./lake --format coco --out ./coco --split train=0.8,val=0.2
 """
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -102,9 +104,10 @@ class GtlakeGroup(click.Group):
         **extra: Any,
     ) -> Any:
         try:
-            code = super().main(
-                args, prog_name or "gtlake", complete_var, standalone_mode=False, **extra
-            )
+            with sigterm_raises():
+                code = super().main(
+                    args, prog_name or "gtlake", complete_var, standalone_mode=False, **extra
+                )
         except click.exceptions.NoArgsIsHelpError as exc:
             click.echo(exc.ctx.get_help() if exc.ctx else str(exc), err=True)
             code = 2
@@ -114,6 +117,9 @@ class GtlakeGroup(click.Group):
         except GtlakeError as exc:
             fail(str(exc))
             code = 1
+        except Terminated as exc:  # SIGTERM: the workers are already stopped
+            click.echo(f"gtlake: {exc}", err=True)
+            code = 128 + exc.signum
         except (click.Abort, KeyboardInterrupt):
             click.echo("gtlake: interrupted", err=True)
             code = 130
@@ -260,14 +266,15 @@ def ingest(
 
 def print_report(report) -> None:
     done = [j for j in report.jobs if not j.skipped and not j.error]
-    skipped = [j for j in report.jobs if j.skipped]
+    kept = [j for j in report.jobs if j.skipped and j.message]
+    skipped = [j for j in report.jobs if j.skipped and not j.message]
     rows = [
         (j.job, j.type, j.status, str(j.lines), str(j.labeled_lines), str(j.quarantined))
         for j in done
     ]
     if rows:
         _print_table(("job", "type", "status", "lines", "labeled", "quarantined"), rows)
-    for j in done:
+    for j in done + kept:
         if j.message:
             click.echo(f"note: job {j.job}: {j.message}")
     if report.vanished:
@@ -297,12 +304,29 @@ def print_report(report) -> None:
     "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
     show_default=True, help="output format",
 )  # fmt: skip
+@click.option(
+    "--max-rows",
+    type=click.IntRange(min=0),
+    default=40,
+    show_default=True,
+    metavar="N",
+    help="table format: rows shown per result, the rest counted (0: every row)",
+)
 @click.option("--save", metavar="FILE.duckdb", help="write a DuckDB file holding the views")
 @endpoint_option
-def sql(lake: str, query: str | None, fmt: str, save: str | None, endpoint_url: str | None) -> int:
+def sql(
+    lake: str,
+    query: str | None,
+    fmt: str,
+    max_rows: int,
+    save: str | None,
+    endpoint_url: str | None,
+) -> int:
     from gtlake import query as queries
 
-    return queries.sql_command(Location(lake, endpoint_url), query, fmt=fmt, save=save)
+    return queries.sql_command(
+        Location(lake, endpoint_url), query, fmt=fmt, save=save, max_rows=max_rows
+    )
 
 
 @cli.command(
@@ -320,6 +344,105 @@ def export(lake: str, job: str, out: str | None, endpoint_url: str | None) -> in
     if out:
         click.echo(f"wrote {count} lines to {out}")
     return 0
+
+
+@cli.command(
+    help="Write a training set from LAKE: per object and label family the latest label (an "
+    "adjustment replaces the boxes it adjusted, across jobs), or with --policy verified only "
+    "labels a verification job judged good and none judged bad; narrowed by --where (a SQL "
+    "expression over object_labels columns) and split by a hash of the object, so an object "
+    "keeps its split when jobs are added. OUT is a directory or s3://bucket/prefix.",
+    short_help="write a training set (COCO, YOLO, augmented manifest, csv)",
+)
+@click.argument("lake", metavar="LAKE")
+@click.option(
+    "--format", "fmt", required=True, type=click.Choice(["coco", "yolo", "manifest", "csv"]),
+    help="coco (boxes; masks in a side file), yolo (boxes), manifest (SageMaker augmented "
+    "manifest, any one label type), csv (classification)",
+)  # fmt: skip
+@click.option("--out", required=True, metavar="DIR", help="directory or s3://bucket/prefix")
+@click.option(
+    "--policy", type=click.Choice(["latest", "verified"]), default="latest", show_default=True,
+    help="which label of each object and family",
+)  # fmt: skip
+@click.option(
+    "--where", metavar="SQL", help="e.g. \"origin_job like 'birds-%' and confidence >= 0.7\""
+)
+@click.option(
+    "--split", "split", default="train=1", show_default=True, metavar="NAME=SHARE,...",
+    help="e.g. train=0.8,val=0.1,test=0.1",
+)  # fmt: skip
+@click.option("--seed", type=int, default=0, show_default=True, help="mixed into the split hash")
+@click.option(
+    "--good-verdict", "good", multiple=True, default=("good",), show_default=True,
+    metavar="NAME", help="verification class meaning good (repeatable)",
+)  # fmt: skip
+@click.option(
+    "--attribute", default="label", show_default=True, metavar="NAME",
+    help="manifest: the label attribute's name in every line",
+)  # fmt: skip
+@endpoint_option
+def dataset(
+    lake: str,
+    fmt: str,
+    out: str,
+    policy: str,
+    where: str | None,
+    split: str,
+    seed: int,
+    good: tuple[str, ...],
+    attribute: str,
+    endpoint_url: str | None,
+) -> int:
+    from gtlake.datasets import build_dataset, parse_splits
+
+    report = build_dataset(
+        Location(lake, endpoint_url),
+        Location(out, endpoint_url),
+        fmt,
+        policy=policy,
+        where=where,
+        splits=parse_splits(split),
+        seed=seed,
+        good_verdicts=good,
+        attribute=attribute,
+    )
+    print_dataset_report(report)
+    return 0
+
+
+def print_dataset_report(report) -> None:
+    splits = list(report.splits)
+    _print_table(
+        ("split", "objects", "items"),
+        [(s, str(c["objects"]), str(c["items"])) for s, c in report.splits.items()],
+    )
+    classes = sorted({name for c in report.splits.values() for name in c["classes"]})
+    rows = [
+        (name, *(str(report.splits[s]["classes"].get(name, 0)) for s in splits)) for name in classes
+    ]
+    if rows:
+        _print_table(("class", *splits), rows)
+    if report.skipped:
+        skipped = ", ".join(f"{t} {n}" for t, n in report.skipped.items())
+        click.echo(f"not written ({report.format} does not hold them): {skipped}")
+    if report.attribute_names:
+        names = ", ".join(f'"{n}"' for n in report.attribute_names)
+        click.echo(f"AttributeNames: [{names}]")
+    click.echo(
+        f"wrote {report.format} ({report.objects} objects, {report.items} items, policy "
+        f"{report.policy}) to {report.out}: {', '.join(_file_summary(report.files))}"
+    )
+
+
+def _file_summary(files: list[str]) -> list[str]:
+    """The files written, a directory of many label files summed up."""
+    top = [f for f in files if "/" not in f]
+    nested: dict[str, int] = {}
+    for f in files:
+        if "/" in f:
+            nested[f.split("/", 1)[0]] = nested.get(f.split("/", 1)[0], 0) + 1
+    return [*top, *(f"{d}/ ({n} files)" for d, n in sorted(nested.items())), "dataset.json"]
 
 
 def _print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable
+from math import inf
 from operator import attrgetter
 from typing import Annotated, Any, NamedTuple
 
@@ -52,11 +54,18 @@ def is_groundtruth_type(raw: object) -> bool:
 
 
 def number(value: object, what: str) -> float | None:
-    """A confidence or coordinate: int or float (not bool, not a string); None stays None."""
+    """A confidence or coordinate: int or float (not bool, not a string) that a float64 holds
+    (`1e999` is valid JSON, but stored it would read back as infinity); None stays None."""
     if value is None:
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+        try:
+            result = float(value)
+        except OverflowError:  # an integer beyond float64's range
+            result = inf
+        if result in _INFINITE:
+            raise LineError(f"{what} is beyond the range of a float64 ({_show(value)})")
+        return result
     raise LineError(f"{what} is {_kind(value)} {_show(value)}, expected a number")
 
 
@@ -112,6 +121,8 @@ def _dict(value: object, what: str) -> dict:
 
 
 _NUMERIC = frozenset((int, float, type(None)))  # exact types: a bool is not a number here
+_INFINITE = (inf, -inf)  # what the standard library reads `1e999` as
+_FLOAT_MAX = int(sys.float_info.max)
 
 
 def _confidences(meta: dict, key: str, count: int, what: str) -> tuple[list, str | None]:
@@ -127,7 +138,7 @@ def _confidences(meta: dict, key: str, count: int, what: str) -> tuple[list, str
         items = _list(objects, key)
         found = [_dict(o, f"{key}[{i}]").get("confidence") for i, o in enumerate(items)]
     for i, conf in enumerate(found):
-        if type(conf) not in _NUMERIC:
+        if type(conf) not in _NUMERIC or conf in _INFINITE:
             number(conf, f"{key}[{i}].confidence")
     if len(found) != count:
         warning = f"{count} {what} but {len(found)} {key}[] confidences; confidences left null"
@@ -192,6 +203,8 @@ def bounding_boxes(value: object, meta: dict, source: object, p: Row) -> Facts:
         if not (type(left) in _NUMERIC and type(top) in _NUMERIC and type(w) in _NUMERIC
                 and type(h) in _NUMERIC):  # fmt: skip
             _bad_box(i, box)
+        if _huge(left) or _huge(top) or _huge(w) or _huge(h):
+            _bad_box(i, box)
         name = None
         if cid is not None:
             name = names(str(cid).strip() if type(cid) is str else str(cid))
@@ -200,6 +213,13 @@ def bounding_boxes(value: object, meta: dict, source: object, p: Row) -> Facts:
         row = (*p, i, cid, name, left, top, w, h, confidences[i], width, height, depth)
         rows.append(("boxes", row))
     return Facts(warning=warning, items=tuple(rows))
+
+
+def _huge(value: object) -> bool:
+    """Beyond float64: `1e999` (read as infinity) or an integer of more than 308 digits."""
+    if type(value) is float:
+        return value in _INFINITE
+    return type(value) is int and not -_FLOAT_MAX <= value <= _FLOAT_MAX
 
 
 def _bad_box(i: int, box: object) -> None:

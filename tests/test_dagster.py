@@ -27,6 +27,8 @@ from dagster_project.resources import ConfigurationError, GtlakeResource
 from dagster_project.sensors import daily_reconcile, new_or_changed_jobs, plan
 from dagster_project.source import SOURCE_KEY
 from dagster_project.sqlviews import VIEW_SPECS, duckdb_views, lake_views
+from dagster_project.training_sets import load_config as load_training_sets
+from dagster_project.training_sets import training_set_key
 from gtlake.cli import main as gtlake_main
 from gtlake.schemas import TABLES, full_schema
 from gtlake.source import list_jobs
@@ -213,7 +215,11 @@ def test_definitions_load():
     dg.Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
     keys = graph.get_all_asset_keys()
-    assert {table_key(t) for t in TABLES} | {VIEWS_KEY, SOURCE_KEY} | VIEW_KEYS == keys
+    training_sets = {training_set_key(s.name) for s in load_training_sets()}
+    assert {table_key(t) for t in TABLES} | {
+        VIEWS_KEY,
+        SOURCE_KEY,
+    } | VIEW_KEYS | training_sets == keys
     assert {k.name for k in graph.asset_check_keys} == CHECK_NAMES
     for table in TABLES:
         node = graph.get(table_key(table))
@@ -481,6 +487,13 @@ def test_sensor_on_s3_adds_new_jobs_and_rerequests_changed_ones(s3_server, s3_bu
     assert added.partition_keys == ["job-a", "job-b"]
     assert sorted(r.partition_key for r in first.run_requests) == ["job-a", "job-b"]
     assert set(json.loads(first.cursor)) == {"job-a", "job-b"}
+    # Each new or changed job is observed: its partition of the Ground Truth output asset.
+    observed = {o.partition: o for o in first.asset_events}
+    assert sorted(observed) == ["job-a", "job-b"]
+    assert {o.asset_key for o in first.asset_events} == {SOURCE_KEY}
+    assert observed["job-b"].metadata["files"].value == 2  # output and intermediate manifests
+    assert observed["job-b"].metadata["status"].value == "complete"
+    assert observed["job-a"].metadata["fingerprint"].value == json.loads(first.cursor)["job-a"]
 
     # A new job appears, job-a's manifest grows; job-b is untouched.
     write_job(local, "job-c", [_classified("job-c", 0.5, 0)])
@@ -497,8 +510,10 @@ def test_sensor_on_s3_adds_new_jobs_and_rerequests_changed_ones(s3_server, s3_bu
     changed = {r.partition_key: r.run_key for r in second.run_requests}
     assert changed["job-a"] != {r.partition_key: r.run_key for r in first.run_requests}["job-a"]
 
+    assert [o.partition for o in second.asset_events] == ["job-a", "job-c"]
     third = _sensor(resource, instance, second.cursor)
     assert third.run_requests == [] and third.dynamic_partitions_requests == []
+    assert third.asset_events == []
     assert third.cursor == second.cursor
 
 
@@ -582,3 +597,32 @@ def test_partition_with_source_and_lake_on_s3(s3_server, s3_bucket, tmp_path):
     assert objects.metadata["parquet"].value.startswith(
         f"s3://{s3_bucket}/lake/objects/job=s3-job/"
     )
+
+
+def test_discover_jobs_adds_partitions_and_observes_every_job(tmp_path):
+    source = tmp_path / "source"
+    write_job(source, "job-a", [_classified("job-a", 0.5, 0)])
+    write_job(source, "job-b", [_classified("job-b", 0.5, 0)], manifest="1")
+    resource = GtlakeResource(
+        source=str(source), lake=str(tmp_path / "lake"), views=str(tmp_path / "v.duckdb")
+    )
+    discover = defs.resolve_job_def("discover_jobs")
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions(JOBS, ["job-a"])
+        result = discover.execute_in_process(
+            instance=instance, resources={"gtlake": resource}, raise_on_error=False
+        )
+        assert result.success
+        assert result.output_for_node("add_job_partitions") == 1
+        assert sorted(instance.get_dynamic_partitions(JOBS)) == ["job-a", "job-b"]
+        observations = [
+            e.asset_observation_data.asset_observation
+            for e in result.all_events
+            if e.event_type == dg.DagsterEventType.ASSET_OBSERVATION
+        ]
+        by_job = {o.partition: o.metadata for o in observations}
+        assert sorted(by_job) == ["job-a", "job-b"]
+        assert by_job["job-b"]["status"].value == "in-progress"
+        assert by_job["job-a"]["status"].value == "complete"
+        again = discover.execute_in_process(instance=instance, resources={"gtlake": resource})
+        assert again.output_for_node("add_job_partitions") == 0
