@@ -1,8 +1,9 @@
 """The bundled sample tree: Ground Truth output to try gtlake on.
 
 `write_samples` writes one job directory per example of the Ground Truth documentation ("Output
-Data" in the SageMaker Developer Guide), chained where the documentation chains them, jobs shaped
-like real output (named entities, video object tracking, custom tasks), the real files bundled in
+Data" in the SageMaker Developer Guide, the video and 3D point cloud ones with their sequence
+files), chained where the documentation chains them, jobs shaped like real output (named entities,
+video object tracking and its adjustment, 3D cuboids, custom tasks), the real files bundled in
 `gtlake/samples/` (provenance in its SOURCES.md), and one job still running, whose newest
 intermediate manifest ends in a partly written line. The same call writes the same bytes.
 (`gtlake.synthetic` writes trees of any size for scale tests.)
