@@ -1,8 +1,9 @@
 """The bundled sample tree: Ground Truth output to try gtlake on.
 
 `write_samples` writes one job directory per example of the Ground Truth documentation ("Output
-Data" in the SageMaker Developer Guide), chained where the documentation chains them, jobs shaped
-like real output (named entities, video object tracking, custom tasks), the real files bundled in
+Data" in the SageMaker Developer Guide, the video and 3D point cloud ones with their sequence
+files), chained where the documentation chains them, jobs shaped like real output (named entities,
+video object tracking and its adjustment, 3D cuboids, custom tasks), the real files bundled in
 `gtlake/samples/` (provenance in its SOURCES.md), and one job still running, whose newest
 intermediate manifest ends in a partly written line. The same call writes the same bytes.
 (`gtlake.synthetic` writes trees of any size for scale tests.)
@@ -10,6 +11,7 @@ intermediate manifest ends in a partly written line. The same call writes the sa
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -540,6 +542,59 @@ def _cuboid_tracking_job() -> list[dict]:
     ]
 
 
+VIDEO_TRACKING_DOC_JOB = "track-cars-and-buses"
+LIDAR_SEGMENTATION_JOB = "segment-lidar-frames"
+
+
+def _video_tracking_doc_job() -> list[dict]:
+    """The documented video frame object tracking line, its URI in this job's directory."""
+    return [
+        {
+            "source-ref": f"{BUCKET}/example-path/input-manifest.json",
+            "CarObjectTracking-ref": f"{OUTPUT}/{VIDEO_TRACKING_DOC_JOB}/{MASKS}/0/SeqLabel.json",
+            "CarObjectTracking-ref-metadata": {
+                "class-map": {"0": "car", "1": "bus"},
+                "job-name": f"labeling-job/{VIDEO_TRACKING_DOC_JOB}",
+                "human-annotated": "yes",
+                "creation-date": "2020-05-15T08:01:16+0000",
+                "type": "groundtruth/video-object-tracking",
+            },
+        }
+    ]
+
+
+def _lidar_segmentation_job() -> list[dict]:
+    """The documented 3D point cloud semantic segmentation line (adjusted), placeholders filled."""
+    classes = [("Background", "#ffffff"), ("Car", "#2ca02c"), ("Pedestrian", "#1f77b4"),
+               ("Tree", "#ff7f0e")]  # fmt: skip
+    return [
+        {
+            "source-ref": f"{BUCKET}/examplefolder/frame1.bin",
+            "source-ref-metadata": {
+                "format": "binary/xyzi",
+                "unix-timestamp": 1566861644.759115,
+                "ego-vehicle-pose": {},
+                "prefix": f"{BUCKET}/lidar_singleframe_dataset/prefix",
+                "images": [{}],
+            },
+            "lidar-ss-label-attribute-ref": (
+                f"{OUTPUT}/{LIDAR_SEGMENTATION_JOB}/{MASKS}/0/frame1.zlib"
+            ),
+            "lidar-ss-label-attribute-ref-metadata": {
+                "color-map": {
+                    str(i): {"class-name": name, "hex-color": color, "confidence": 0.0}
+                    for i, (name, color) in enumerate(classes)
+                },
+                "type": "groundtruth/point_cloud_single_frame_semantic_segmentation",
+                "human-annotated": "yes",
+                "creation-date": "2019-11-12T01:18:14.271944",
+                "job-name": LIDAR_SEGMENTATION_JOB,
+                "adjustment-status": "adjusted",
+            },
+        }
+    ]
+
+
 def _letters_job() -> list[dict]:
     labels = ["Insurance Company", "Policy Holder Name", "Policy Number", "Payout", "Sender"]
     out = []
@@ -752,6 +807,8 @@ def write_samples(dir: str | Path) -> int:
     jobs[VIDEO_DETECTION_JOB] = _video_detection_job()
     jobs[CUBOID_JOB] = _cuboid_job()
     jobs[CUBOID_TRACKING_JOB] = _cuboid_tracking_job()
+    jobs[VIDEO_TRACKING_DOC_JOB] = _video_tracking_doc_job()
+    jobs[LIDAR_SEGMENTATION_JOB] = _lidar_segmentation_job()
     jobs["annotate-insurance-letters"] = _letters_job()
     for name, lines in jobs.items():
         write_file(manifest_path(root / name), jsonl(lines))
@@ -779,6 +836,11 @@ def write_samples(dir: str | Path) -> int:
                (docs / "video-object-detection.SeqLabel.json").read_bytes())  # fmt: skip
     write_file(root / CUBOID_TRACKING_JOB / MASKS / "0/SeqLabel.json",
                (docs / "point-cloud-object-tracking.SeqLabel.json").read_bytes())  # fmt: skip
+    write_file(root / VIDEO_TRACKING_DOC_JOB / MASKS / "0/SeqLabel.json",
+               (docs / "video-object-tracking.SeqLabel.json").read_bytes())  # fmt: skip
+    # the documented example's per-point classes, zlib-compressed as Ground Truth writes them
+    points = bytes([1] * 27 + [0] * 12 + [2] * 11)
+    write_file(root / LIDAR_SEGMENTATION_JOB / MASKS / "0/frame1.zlib", zlib.compress(points, 9))
     _write_signs_job(root / "classify-street-signs")
 
     real = {

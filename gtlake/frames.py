@@ -98,14 +98,20 @@ class _Previous:
         files = read_partition(lake, "files", job, ["path", "size", "etag", "last_modified"])
         self.files = {r["path"]: r for r in files.to_pylist()}
         self.tables = {t: read_partition(lake, t, job) for t in FRAME_TABLES}
-        self.loaded = set(self.tables["frames"]["file"].to_pylist())
+        self.by_file: dict[str, dict[str, list[int]]] = {}  # table -> file -> row indexes
+        for table, data in self.tables.items():
+            index: dict[str, list[int]] = {}
+            for i, file in enumerate(data["file"].to_pylist()):
+                index.setdefault(file, []).append(i)
+            self.by_file[table] = index
+        self.loaded = set(self.by_file["frames"])
 
     def rows(self, table: str, path: str) -> list[tuple]:
         """The rows `path` gave (those of the first label that referred to it)."""
-        data = self.tables[table]
-        data = data.filter(pc.equal(data["file"], path))
-        if data.num_rows == 0:
+        indexes = self.by_file[table].get(path)
+        if not indexes:
             return []
+        data = self.tables[table].take(pa.array(indexes, pa.int64()))
         rows = list(zip(*(data[c].to_pylist() for c in data.column_names), strict=True))
         first = rows[0][:3]
         return [r for r in rows if r[:3] == first]

@@ -34,6 +34,8 @@ SAMPLE_JOBS = {
     "detect-cars-in-video": "video-object-detection",
     "identify-3d-objects": "point-cloud-object-detection",
     "track-3d-objects": "point-cloud-object-tracking",
+    "track-cars-and-buses": "video-object-tracking",
+    "segment-lidar-frames": "point-cloud-single-frame-semantic-segmentation",
     "annotate-insurance-letters": "custom",
     "rate-search-relevance": "custom",
     "classify-street-signs": "image-classification",
