@@ -14,6 +14,9 @@ Jobs:
   request it, one run per job.
 - `refresh_views`: rebind the views and rewrite the views file alone.
 - `discover_jobs`: add a partition per job directory, once.
+
+Sensors (both running by default): `new_or_changed_jobs` (new and changed job directories) and
+`views_automation` (the views' automation conditions).
 """
 
 from __future__ import annotations
@@ -47,6 +50,16 @@ refresh_views = dg.define_asset_job(
     description="Rebind the DuckDB views and rewrite the views file over the lake.",
 )
 
+# Evaluates the views' automation conditions (refresh after the tables change); running by default
+# like the sensor, so a fresh deployment keeps its views current without a manual start.
+views_automation = dg.AutomationConditionSensorDefinition(
+    "views_automation",
+    target=dg.AssetSelection.assets(*VIEW_KEYS, VIEWS_KEY),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=60,
+    description="Refreshes the views and the views file after the tables change.",
+)
+
 gtlake = GtlakeResource.from_env(bind=True)  # ConfigurationError without a source
 
 defs = dg.Definitions(
@@ -59,7 +72,7 @@ defs = dg.Definitions(
     ],
     asset_checks=[job_checks],
     jobs=[ingest, refresh_views, discover_jobs],
-    sensors=[new_or_changed_jobs],
+    sensors=[new_or_changed_jobs, views_automation],
     schedules=[daily_reconcile],
     resources={"gtlake": gtlake},
 )

@@ -10,13 +10,15 @@ the definitions load, over an empty lake (every view exists, typed, on an empty 
 
 The views are one multi-asset (`lake_views`): materializing it binds every view over the lake and
 records each view's column schema. Views refresh after their tables change (an automation
-condition: a dependency updated, none in progress, every blocking check of the tables passed);
-the views file depends on every view and refreshes after them the same way.
+condition: a dependency updated, none in progress, and no job partition of any table has a
+failed blocking check); the views file depends on every view and refreshes after them.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import operator
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -178,14 +180,23 @@ def column_schema(view: ViewDef, columns: tuple[tuple[str, str], ...] | None = N
     )
 
 
-# Refresh once a dependency updated, none is in progress, and every blocking check of the tables
-# passed (a job whose error check failed does not refresh the views; fix or re-ingest it). The
-# asset default's `~any_deps_missing` is left out: with one partition per job, one job that
-# never ingested would hold every view back forever.
+# A job partition of any lake table whose latest evaluation of a blocking (error) check failed.
+# Every table, not only the view's own: one ingest writes a job's rows into every table at once.
+_FAILED = dg.AutomationCondition.any_checks_match(
+    dg.AutomationCondition.check_failed(), blocking_only=True
+)
+BLOCKING_CHECK_FAILED = functools.reduce(
+    operator.or_, [dg.AutomationCondition.asset_matches(table_key(t), _FAILED) for t in TABLES]
+).with_label("a_blocking_check_of_the_lake_failed")
+
+# Refresh once a dependency updated and none is in progress, while no job partition of any table
+# has a failed blocking check (its rows are in the lake: fix or re-ingest the job, and the views
+# refresh). The asset default's `~any_deps_missing` is left out: with one partition per job, one
+# job that never ingested would hold every view back forever.
 VIEWS_CONDITION = (
     dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())
-    & dg.AutomationCondition.all_deps_blocking_checks_passed()
-).with_label("eager_when_checks_pass")
+    & ~BLOCKING_CHECK_FAILED
+).with_label("eager_unless_blocking_check_failed")
 
 
 def _spec(view: ViewDef) -> dg.AssetSpec:

@@ -19,6 +19,7 @@ import click
 from rich.console import Console
 
 from gtlake.errors import GtlakeError, one_line
+from gtlake.processes import Terminated, sigterm_raises
 from gtlake.schemas import TABLES
 from gtlake.storage import Location
 
@@ -103,9 +104,10 @@ class GtlakeGroup(click.Group):
         **extra: Any,
     ) -> Any:
         try:
-            code = super().main(
-                args, prog_name or "gtlake", complete_var, standalone_mode=False, **extra
-            )
+            with sigterm_raises():
+                code = super().main(
+                    args, prog_name or "gtlake", complete_var, standalone_mode=False, **extra
+                )
         except click.exceptions.NoArgsIsHelpError as exc:
             click.echo(exc.ctx.get_help() if exc.ctx else str(exc), err=True)
             code = 2
@@ -115,6 +117,9 @@ class GtlakeGroup(click.Group):
         except GtlakeError as exc:
             fail(str(exc))
             code = 1
+        except Terminated as exc:  # SIGTERM: the workers are already stopped
+            click.echo(f"gtlake: {exc}", err=True)
+            code = 128 + exc.signum
         except (click.Abort, KeyboardInterrupt):
             click.echo("gtlake: interrupted", err=True)
             code = 130
@@ -261,14 +266,15 @@ def ingest(
 
 def print_report(report) -> None:
     done = [j for j in report.jobs if not j.skipped and not j.error]
-    skipped = [j for j in report.jobs if j.skipped]
+    kept = [j for j in report.jobs if j.skipped and j.message]
+    skipped = [j for j in report.jobs if j.skipped and not j.message]
     rows = [
         (j.job, j.type, j.status, str(j.lines), str(j.labeled_lines), str(j.quarantined))
         for j in done
     ]
     if rows:
         _print_table(("job", "type", "status", "lines", "labeled", "quarantined"), rows)
-    for j in done:
+    for j in done + kept:
         if j.message:
             click.echo(f"note: job {j.job}: {j.message}")
     if report.vanished:
@@ -298,12 +304,29 @@ def print_report(report) -> None:
     "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
     show_default=True, help="output format",
 )  # fmt: skip
+@click.option(
+    "--max-rows",
+    type=click.IntRange(min=0),
+    default=40,
+    show_default=True,
+    metavar="N",
+    help="table format: rows shown per result, the rest counted (0: every row)",
+)
 @click.option("--save", metavar="FILE.duckdb", help="write a DuckDB file holding the views")
 @endpoint_option
-def sql(lake: str, query: str | None, fmt: str, save: str | None, endpoint_url: str | None) -> int:
+def sql(
+    lake: str,
+    query: str | None,
+    fmt: str,
+    max_rows: int,
+    save: str | None,
+    endpoint_url: str | None,
+) -> int:
     from gtlake import query as queries
 
-    return queries.sql_command(Location(lake, endpoint_url), query, fmt=fmt, save=save)
+    return queries.sql_command(
+        Location(lake, endpoint_url), query, fmt=fmt, save=save, max_rows=max_rows
+    )
 
 
 @cli.command(

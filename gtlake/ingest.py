@@ -8,11 +8,12 @@ skipped unless `full` is set.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing import get_context
@@ -23,14 +24,18 @@ import pyarrow.compute as pc
 from gtlake.columnar import GroupRows, flatten_group
 from gtlake.errors import GtlakeError, LakeError, LineError, ManifestError
 from gtlake.flatten import LineRows, created_at, find_labels, flatten_line, label_job
+from gtlake.frames import Reference, frame_tables, references
 from gtlake.jobtables import job_tables
 from gtlake.manifest import Bad, Parsed, parse, read_blocks
+from gtlake.processes import worker_pool
 from gtlake.schemas import FILE_SCHEMAS, TABLES
-from gtlake.source import JobDir, list_jobs
-from gtlake.state import read_fingerprints
+from gtlake.source import OUTPUT_MANIFEST, JobDir, list_jobs
+from gtlake.state import JobState, read_states
 from gtlake.storage import Location, open_input
 from gtlake.tasktypes import BoxGroup, box_groups_table
 from gtlake.writer import JobWriter, to_arrow
+
+log = logging.getLogger(__name__)
 
 UNLABELED = "unlabeled"
 # Progress within a job: (job, manifest bytes read so far, manifest size), after each block.
@@ -185,6 +190,7 @@ def ingest_job(
         attributes: dict[str, _Attribute] = {}
         own: str | None = None
         decided = False
+        refs: list[Reference] = []  # labels that refer to sequence files
         if manifest is None:
             result.message = "no manifest yet (no output or intermediate manifest)"
         else:
@@ -207,6 +213,8 @@ def ingest_job(
                         data = block_rows.arrow(table)
                         if data is not None:
                             writer.write(table, data)
+                            if table == "labels":
+                                refs.extend(references(data))
                     if on_bytes is not None:
                         on_bytes(job.name, stream.tell(), manifest.size)
             result.bytes = manifest.size
@@ -220,6 +228,8 @@ def ingest_job(
         result.quarantined = writer.rows["quarantine"]
         result.labeled_lines = attributes[final].lines if final else 0
         for table, data in job_tables(job, source, final):
+            writer.write(table, data)
+        for table, data in frame_tables(job, source, lake, refs, final):
             writer.write(table, data)
         writer.write("jobs", to_arrow("jobs", [_jobs_row(result, final, job)]))
         result.rows = dict(writer.rows)
@@ -306,8 +316,39 @@ def _run_job(
         result = JobResult(job.name, error=f"cannot reach the store: {exc}", unreachable=True)
     except OSError as exc:
         result = JobResult(job.name, error=f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # a gtlake defect: one line for this job, the other jobs still run
+        log.debug("job %s failed", job.name, exc_info=True)
+        result = JobResult(job.name, error=f"unexpected {type(exc).__name__}: {exc}")
     result.seconds = time.perf_counter() - started
     return result
+
+
+def kept_reason(job: JobDir, recorded: JobState | None) -> str | None:
+    """Why a job already in the lake keeps its rows instead of being ingested again, if it does.
+
+    Its manifests are gone (a job directory emptied or replaced): like a job that vanished, it
+    is kept. Or it was ingested complete and its output manifest is gone: the intermediate
+    manifests left are older, so ingesting one would silently replace the final labels.
+    """
+    if recorded is None:
+        return None
+    manifest, status = job.manifest()
+    if manifest is None and recorded.manifest is not None:
+        return "no manifest any more (no output or intermediate manifest); its rows are kept"
+    if recorded.status == "complete" and status != "complete":
+        return (
+            f"the output manifest is gone ({OUTPUT_MANIFEST}); the rows of its complete ingest "
+            "are kept, not replaced from an older intermediate manifest"
+        )
+    return None
+
+
+def _outcome(future: Future, job: JobDir) -> JobResult:
+    """A pool job's result; a worker that died or could not send its result fails that job."""
+    try:
+        return future.result()
+    except Exception as exc:
+        return JobResult(job.name, error=f"worker process failed: {type(exc).__name__}: {exc}")
 
 
 def ingest(
@@ -332,9 +373,16 @@ def ingest(
     started = time.perf_counter()
     jobs = list_jobs(source, names)
     _check_writable(lake)
-    known = read_fingerprints(lake)  # the lake's own state: its `jobs` table
-    todo = [j for j in jobs if full or known.get(j.name) != j.fingerprint()]
-    results = [JobResult(j.name, skipped=True) for j in jobs if j not in todo]
+    known = read_states(lake)  # the lake's own state: its `jobs` table
+    todo, results = [], []
+    for job in jobs:
+        recorded = known.get(job.name)
+        if not full and recorded is not None and recorded.fingerprint == job.fingerprint():
+            results.append(JobResult(job.name, skipped=True))
+        elif (kept := kept_reason(job, recorded)) is not None:
+            results.append(JobResult(job.name, skipped=True, message=kept))
+        else:
+            todo.append(job)
     vanished = [] if names else sorted(set(known) - {j.name for j in jobs})
     if on_start is not None:
         on_start(todo)
@@ -357,22 +405,20 @@ def ingest(
         context = get_context("spawn")
         reports = context.SimpleQueue() if on_bytes is not None else None
         relay = _relay(reports, on_bytes) if reports is not None else None
-        try:
-            with ProcessPoolExecutor(
-                workers, mp_context=context, initializer=_set_bytes_queue, initargs=(reports,)
-            ) as pool:
-                futures = [pool.submit(_run_job, job, lake, source) for job in todo]
-                for future in as_completed(futures):
-                    if future.cancelled():
-                        continue
-                    finish(future.result())
-                    if done[future.result().job].unreachable:
-                        for pending in futures:
-                            pending.cancel()
-        finally:
-            if relay is not None:
-                reports.put(None)
-                relay.join()
+        with worker_pool(workers, context, _set_bytes_queue, (reports,)) as pool:
+            futures = {pool.submit(_run_job, job, lake, source): job for job in todo}
+            for future in as_completed(futures):
+                if future.cancelled():
+                    continue
+                finish(_outcome(future, futures[future]))
+                if done[futures[future].name].unreachable:
+                    for pending in futures:
+                        pending.cancel()
+        # Only once every worker has exited: a worker killed in the middle of a report could
+        # leave the queue's lock taken (on an interrupt the daemon relay thread is left alone).
+        if relay is not None:
+            reports.put(None)
+            relay.join()
     for job in todo:
         if job.name not in done:
             done[job.name] = JobResult(job.name, error="not started: the store is unreachable")

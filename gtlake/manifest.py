@@ -8,6 +8,7 @@ byte offset and the reason.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import IO, Any, NamedTuple
 
@@ -15,6 +16,11 @@ import msgspec
 
 BLOCK_SIZE = 4 << 20
 BOM = b"\xef\xbb\xbf"
+# Arrays and objects nested deeper than this are quarantined: real Ground Truth lines nest a
+# dozen levels at most, and every reader of the line (msgspec, the standard library, orjson)
+# recurses, so a line nested 1,000 deep would otherwise fail far from where it was read.
+MAX_DEPTH = 100
+TOO_DEEP = f"nested deeper than {MAX_DEPTH} levels"
 
 
 class RawLine(NamedTuple):
@@ -91,6 +97,8 @@ def parse(raw: RawLine) -> Parsed | Bad:
     data = raw.data
     try:
         obj = _split(data)
+    except RecursionError:
+        return Bad(raw.line, raw.offset, TOO_DEEP, _text(data))
     except msgspec.ValidationError:
         kind = _KINDS.get(data.lstrip()[0], "a number")
         return Bad(raw.line, raw.offset, f"line is {kind}, expected a JSON object", _text(data))
@@ -102,7 +110,36 @@ def parse(raw: RawLine) -> Parsed | Bad:
         except UnicodeDecodeError as bad:
             error = f"invalid UTF-8 at byte {bad.start} of the line"
             return Bad(raw.line, raw.offset, error, _text(data))
+    if too_deep(data):
+        return Bad(raw.line, raw.offset, TOO_DEEP, _text(data))
     return Parsed(raw.line, raw.offset, data, obj)
+
+
+_NOT_MARKS = bytes(b for b in range(256) if b not in b'"[]{}')
+_STRINGS = re.compile(rb'"[^"]*"')
+_EMPTY = re.compile(rb"\[\]|\{\}")
+
+
+def too_deep(text: bytes, limit: int = MAX_DEPTH) -> bool:
+    """Whether valid JSON `text` nests arrays and objects more than `limit` levels deep.
+
+    Done on bytes, at C speed: escaped backslashes and quotes are dropped, then everything but
+    quotes and brackets; the strings left (quotes around any brackets they held) are dropped,
+    and each pass over what remains removes the innermost level (`[]`, `{}`).
+    """
+    marks = text.translate(None, _NOT_MARKS)
+    if len(marks) <= 2 * limit:  # fewer than `limit` + 1 brackets outside strings
+        return False
+    if b"\\" in text:
+        marks = text.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_MARKS)
+    marks = marks.replace(b'""', b"")
+    if b'"' in marks:
+        marks = _STRINGS.sub(b"", marks)
+    for _ in range(limit):
+        marks = _EMPTY.sub(b"", marks)
+        if not marks:
+            return False
+    return True
 
 
 def _json_error(raw: RawLine, exc: Exception) -> str:

@@ -17,6 +17,14 @@ _LINE = [
 ]
 _ITEM = [*_LINE, pa.field("attribute", pa.string(), nullable=False)]
 _TS = pa.timestamp("us", tz="UTC")
+# where a row of a referenced sequence file sits: the file (under the job directory), the frame's
+# position in the file, its number and its file name (image or point cloud)
+_FRAME = [
+    pa.field("file", pa.string()),
+    pa.field("frame_index", pa.int32()),
+    pa.field("frame_no", pa.int64()),
+    pa.field("frame", pa.string()),
+]
 
 FILE_SCHEMAS: dict[str, pa.Schema] = {
     # one row per manifest line
@@ -95,6 +103,61 @@ FILE_SCHEMAS: dict[str, pa.Schema] = {
             pa.field("end_offset", pa.int64()),
             pa.field("text", pa.string()),
             pa.field("confidence", pa.float64()),
+        ]
+    ),
+    # one row per frame of a sequence file a video or point-cloud label refers to (`<attr>-ref`,
+    # `annotations/consolidated-annotation/output/<index>/SeqLabel.json`); `file` is its path
+    # under the job directory
+    "frames": pa.schema(
+        [
+            *_ITEM,
+            *_FRAME,
+            pa.field("frame_attributes", pa.string()),
+            pa.field("annotations", pa.int32()),
+        ]
+    ),
+    # one row per 2D box of a video frame (video object detection and tracking)
+    "frame_boxes": pa.schema(
+        [
+            *_ITEM,
+            *_FRAME,
+            pa.field("box_index", pa.int32()),
+            pa.field("track_id", pa.string()),
+            pa.field("object_name", pa.string()),
+            pa.field("class_id", pa.int64()),
+            pa.field("class_name", pa.string()),
+            pa.field("left", pa.float64()),
+            pa.field("top", pa.float64()),
+            pa.field("width", pa.float64()),
+            pa.field("height", pa.float64()),
+            pa.field("confidence", pa.float64()),
+            pa.field("category_attributes", pa.string()),
+            pa.field("frame_attributes", pa.string()),
+        ]
+    ),
+    # one row per 3D cuboid: of a point-cloud detection label (on the manifest line; `file` and
+    # the frame columns null) or of a frame of a point-cloud tracking sequence file
+    "cuboids": pa.schema(
+        [
+            *_ITEM,
+            *_FRAME,
+            pa.field("cuboid_index", pa.int32()),
+            pa.field("track_id", pa.string()),
+            pa.field("object_name", pa.string()),
+            pa.field("class_id", pa.int64()),
+            pa.field("class_name", pa.string()),
+            pa.field("center_x", pa.float64()),
+            pa.field("center_y", pa.float64()),
+            pa.field("center_z", pa.float64()),
+            pa.field("length", pa.float64()),
+            pa.field("width", pa.float64()),
+            pa.field("height", pa.float64()),
+            pa.field("roll", pa.float64()),
+            pa.field("pitch", pa.float64()),
+            pa.field("yaw", pa.float64()),
+            pa.field("confidence", pa.float64()),
+            pa.field("category_attributes", pa.string()),
+            pa.field("frame_attributes", pa.string()),
         ]
     ),
     # one row per verification comment
@@ -185,7 +248,11 @@ FILE_SCHEMAS: dict[str, pa.Schema] = {
 }
 
 # Tables derived from manifest lines, in the order the flattener emits them.
-LINE_TABLES = ("objects", "labels", "boxes", "classes", "segments", "entities", "feedback")
+LINE_TABLES = (
+    "objects", "labels", "boxes", "classes", "segments", "entities", "feedback", "cuboids",
+)  # fmt: skip
+# Tables read from the sequence files that video and point-cloud labels refer to.
+FRAME_TABLES = ("frames", "frame_boxes", "cuboids")
 TABLES = tuple(FILE_SCHEMAS)
 
 
@@ -206,6 +273,13 @@ _LINE_DOC = {
 _ITEM_DOC = {
     **_LINE_DOC,
     "attribute": "the key holding the value, e.g. `city-streets-ref`",
+}
+_FRAME_DOC = {
+    **_ITEM_DOC,
+    "file": "the sequence file, relative to the job directory; null for cuboids on the line",
+    "frame_index": "the frame's position in the sequence file",
+    "frame_no": "`frame-no` / `frame-number`, as an integer",
+    "frame": "the frame's image or point-cloud file: `frame` / `frame-name`",
 }
 COLUMN_DESCRIPTIONS: dict[str, dict[str, str]] = {
     "*": {
@@ -271,6 +345,48 @@ COLUMN_DESCRIPTIONS: dict[str, dict[str, str]] = {
         "end_offset": "character after the span in `source`",
         "text": "sliced from `source`",
         "confidence": "the span's confidence, paired by position",
+    },
+    "frames": {
+        **_FRAME_DOC,
+        "frame_attributes": "the frame's `frame-attributes`, JSON",
+        "annotations": "the frame's boxes or cuboids",
+    },
+    "frame_boxes": {
+        **_FRAME_DOC,
+        "box_index": "the box's position in the frame's `annotations`",
+        "track_id": "`object-id`, the same in every frame for one tracked object",
+        "object_name": "`object-name`, e.g. `Vehicle:1`",
+        "class_id": "`class-id`",
+        "class_name": "from the label's `class-map`",
+        "left": "left edge, pixels",
+        "top": "top edge, pixels",
+        "width": "width, pixels",
+        "height": "height, pixels",
+        "confidence": "where the label's metadata gives one",
+        "category_attributes": "`label-category-attributes`, JSON",
+        "frame_attributes": "the frame's `frame-attributes`, JSON",
+    },
+    "cuboids": {
+        **_FRAME_DOC,
+        "cuboid_index": "the cuboid's position in its `annotations`",
+        "track_id": "`object-id`, the same in every frame for one tracked object",
+        "object_name": "`object-name`, e.g. `Car:1`",
+        "class_id": "`class-id`",
+        "class_name": "from the label's `class-map`",
+        "center_x": "`center-x`",
+        "center_y": "`center-y`",
+        "center_z": "`center-z`",
+        "length": "`length`",
+        "width": "`width`",
+        "height": "`height`",
+        "roll": "`roll`, radians",
+        "pitch": "`pitch`, radians",
+        "yaw": "`yaw`, radians, as Ground Truth writes it",
+        "confidence": "where the label's metadata gives one",
+        "category_attributes": "`label-category-attributes`, JSON",
+        "frame_attributes": (
+            "`frame-attributes`, or a detection's `dataset-object-attributes`, JSON"
+        ),
     },
     "feedback": {
         **_ITEM_DOC,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
+from typing import NamedTuple
 from urllib.parse import unquote
 
 import pyarrow as pa
@@ -23,15 +24,32 @@ from gtlake.storage import Location, fetch_all
 JOBS = "jobs"
 
 
+class JobState(NamedTuple):
+    """What the lake records of a job's last ingest (None where its rows disagree)."""
+
+    fingerprint: str | None
+    status: str | None  # complete / in-progress
+    manifest: str | None  # the manifest ingested (None: the job had none)
+
+
+def read_states(lake: Location) -> dict[str, JobState]:
+    """{job: state} for every job with rows in the lake's `jobs` table (empty for a new lake)."""
+    seen: dict[str, set[tuple]] = defaultdict(set)
+    for job, *row in _jobs_rows(lake):
+        seen[job].add(tuple(row))
+    states = {}
+    for job, rows in seen.items():
+        columns = [set(column) for column in zip(*rows, strict=True)]
+        states[job] = JobState(*(next(iter(c)) if len(c) == 1 else None for c in columns))
+    return states
+
+
 def read_fingerprints(lake: Location) -> dict[str, str]:
     """{job: fingerprint} from the lake's `jobs` table (empty for a new lake)."""
-    seen: dict[str, set[str | None]] = defaultdict(set)
-    for job, fingerprint in _jobs_rows(lake):
-        seen[job].add(fingerprint)
-    return {job: next(iter(f)) for job, f in seen.items() if len(f) == 1 and None not in f}
+    return {job: s.fingerprint for job, s in read_states(lake).items() if s.fingerprint}
 
 
-def _jobs_rows(lake: Location) -> list[tuple[str, str | None]]:
+def _jobs_rows(lake: Location) -> list[tuple[str, str | None, str, str | None]]:
     root = lake.join(JOBS)
     fs = lake.fs()
     try:
@@ -51,10 +69,11 @@ def _jobs_rows(lake: Location) -> list[tuple[str, str | None]]:
         if job is None:
             continue
         try:
-            table = pq.read_table(pa.BufferReader(data), columns=["fingerprint"])
+            table = pq.read_table(pa.BufferReader(data), columns=list(JobState._fields))
         except (pa.ArrowException, OSError) as exc:
             raise LakeError(f"{path}: not a readable jobs file: {exc}") from None
-        rows.extend((job, f) for f in table["fingerprint"].to_pylist())
+        columns = [table[name].to_pylist() for name in JobState._fields]
+        rows.extend((job, *row) for row in zip(*columns, strict=True))
     return rows
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -207,3 +210,53 @@ def test_every_mistake_is_one_line_and_exit_1(
     assert done.returncode == 1, (done.stdout, done.stderr)
     assert_one_line_error(done, *words)
     assert done.stdout == ""
+
+
+# -- piped, `gtlake ingest` logs a line per job as each finishes --------------------------------
+
+
+@pytest.fixture
+def held_proxy(s3_server):
+    from tests.s3proxy import S3Proxy
+
+    proxy = S3Proxy(s3_server.endpoint_url)
+    yield proxy
+    proxy.close()
+
+
+def test_piped_ingest_logs_each_job_as_it_finishes(s3_server, held_proxy, tmp_path: Path) -> None:
+    """While the second job's manifest is held back by the proxy, the log file already holds
+    the first job's line, and only it; once released, the second job's line follows."""
+    from tests.s3proxy import seed_tree
+
+    tree = tmp_path / "tree"
+    write_job(tree, "big-first", [GOOD] * 50)  # largest manifest: ingested first
+    write_job(tree, "small-second", [GOOD])
+    bucket = f"piped-{tmp_path.name[-20:].lower().replace('_', '-')}"
+    s3_server.client().create_bucket(Bucket=bucket)
+    seed_tree(bucket, "gt", tree)
+    gate = held_proxy.hold("small-second/manifests")
+    log = tmp_path / "ingest.log"
+    command = [sys.executable, "-m", "gtlake.cli", "ingest", f"s3://{bucket}/gt",
+               "--lake", str(tmp_path / "lake"), "--workers", "1",
+               "--endpoint-url", held_proxy.url]  # fmt: skip
+    with open(log, "w") as err:
+        run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=err, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while "big-first" not in log.read_text() and time.monotonic() < deadline:
+            assert run.poll() is None, log.read_text()
+            time.sleep(0.05)
+        lines = log.read_text().splitlines()
+        assert [JOB_LINE.fullmatch(line).group(1) for line in lines] == ["big-first"]
+        assert run.poll() is None  # still held on the second job
+        gate.release()
+        out, _ = run.communicate(timeout=120)
+    finally:
+        gate.release()
+        if run.poll() is None:
+            run.kill()
+    assert run.returncode == 0, log.read_text()
+    lines = log.read_text().splitlines()
+    assert [JOB_LINE.fullmatch(line).group(1) for line in lines] == ["big-first", "small-second"]
+    assert "ingested 2 jobs" in out

@@ -40,6 +40,7 @@ CHECK_NAMES = {
     "confidences_within_0_1",
     "label_attribute_names",
     "boxes_match_confidences",
+    "referenced_files_accounted_for",
     "quarantine_empty",
 }
 
@@ -139,7 +140,20 @@ def build_tree(root: Path) -> dict[str, set[str]]:
         "quarantine-bad",
         [_classified("quarantine-bad", 0.5, 0), '{"source-ref": "s3://bucket/broken.jpg", '],
     )
+    seq = "annotations/consolidated-annotation/output/0/SeqLabel.json"
+    video = {
+        "source-ref": "s3://bucket/frames-good/video.json",
+        "tracks-ref": f"s3://bucket/output/frames-good/{seq}",
+        "tracks-ref-metadata": _meta(
+            "video-object-tracking", "frames-good", **{"class-map": {"1": "Pedestrian"}}
+        ),
+    }
+    write_job(root, "frames-good", [_line(video)])
+    real_seq = REAL / "sagemaker-examples/video_quality_metrics/SeqLabel.2021-02-26_659c90c.json"
+    (root / "frames-good" / seq).parent.mkdir(parents=True)
+    shutil.copy(real_seq, root / "frames-good" / seq)
     return {
+        "frames-good": set(),
         "boxes-good": set(),
         "classes-good": set(),
         "lines-bad": set(),  # until a line goes missing from the lake (see below)
@@ -327,6 +341,27 @@ def test_line_check_fails_when_the_lake_lost_a_line(env):
     assert evaluation.metadata["object_rows"].value == 2
 
 
+def test_frames_check_fails_when_the_lake_lost_a_referenced_file(env):
+    lake = env["resource"].lake_location()
+    (path,) = partition_files(lake, "frames", "frames-good")
+    table = pq.read_table(path)
+    assert table.num_rows == 32
+    check = dg.AssetSelection.checks(
+        dg.AssetCheckKey(table_key("frames"), "referenced_files_accounted_for")
+    )
+    before = materialize(env["resource"], env["instance"], "frames-good", selection=check)
+    assert before.success and failed_checks(before) == {}
+    pq.write_table(table.slice(0, 0), path)
+    after = materialize(env["resource"], env["instance"], "frames-good", selection=check)
+    assert failed_checks(after) == {"referenced_files_accounted_for": "ERROR"}
+    (evaluation,) = after.get_asset_check_evaluations()
+    assert evaluation.metadata["unaccounted"].value == 1
+    assert evaluation.metadata["examples"].value == [
+        {"file": "annotations/consolidated-annotation/output/0/SeqLabel.json",
+         "referred_to_by": "line 1 (tracks-ref)"}
+    ]  # fmt: skip
+
+
 def test_partition_writes_the_same_rows_as_gtlake_ingest(env, tmp_path):
     lake = env["resource"].lake_location()
     plain = Location(str(tmp_path / "plain"))
@@ -452,6 +487,13 @@ def test_sensor_on_s3_adds_new_jobs_and_rerequests_changed_ones(s3_server, s3_bu
     assert added.partition_keys == ["job-a", "job-b"]
     assert sorted(r.partition_key for r in first.run_requests) == ["job-a", "job-b"]
     assert set(json.loads(first.cursor)) == {"job-a", "job-b"}
+    # Each new or changed job is observed: its partition of the Ground Truth output asset.
+    observed = {o.partition: o for o in first.asset_events}
+    assert sorted(observed) == ["job-a", "job-b"]
+    assert {o.asset_key for o in first.asset_events} == {SOURCE_KEY}
+    assert observed["job-b"].metadata["files"].value == 2  # output and intermediate manifests
+    assert observed["job-b"].metadata["status"].value == "complete"
+    assert observed["job-a"].metadata["fingerprint"].value == json.loads(first.cursor)["job-a"]
 
     # A new job appears, job-a's manifest grows; job-b is untouched.
     write_job(local, "job-c", [_classified("job-c", 0.5, 0)])
@@ -468,8 +510,10 @@ def test_sensor_on_s3_adds_new_jobs_and_rerequests_changed_ones(s3_server, s3_bu
     changed = {r.partition_key: r.run_key for r in second.run_requests}
     assert changed["job-a"] != {r.partition_key: r.run_key for r in first.run_requests}["job-a"]
 
+    assert [o.partition for o in second.asset_events] == ["job-a", "job-c"]
     third = _sensor(resource, instance, second.cursor)
     assert third.run_requests == [] and third.dynamic_partitions_requests == []
+    assert third.asset_events == []
     assert third.cursor == second.cursor
 
 
@@ -553,3 +597,32 @@ def test_partition_with_source_and_lake_on_s3(s3_server, s3_bucket, tmp_path):
     assert objects.metadata["parquet"].value.startswith(
         f"s3://{s3_bucket}/lake/objects/job=s3-job/"
     )
+
+
+def test_discover_jobs_adds_partitions_and_observes_every_job(tmp_path):
+    source = tmp_path / "source"
+    write_job(source, "job-a", [_classified("job-a", 0.5, 0)])
+    write_job(source, "job-b", [_classified("job-b", 0.5, 0)], manifest="1")
+    resource = GtlakeResource(
+        source=str(source), lake=str(tmp_path / "lake"), views=str(tmp_path / "v.duckdb")
+    )
+    discover = defs.resolve_job_def("discover_jobs")
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions(JOBS, ["job-a"])
+        result = discover.execute_in_process(
+            instance=instance, resources={"gtlake": resource}, raise_on_error=False
+        )
+        assert result.success
+        assert result.output_for_node("add_job_partitions") == 1
+        assert sorted(instance.get_dynamic_partitions(JOBS)) == ["job-a", "job-b"]
+        observations = [
+            e.asset_observation_data.asset_observation
+            for e in result.all_events
+            if e.event_type == dg.DagsterEventType.ASSET_OBSERVATION
+        ]
+        by_job = {o.partition: o.metadata for o in observations}
+        assert sorted(by_job) == ["job-a", "job-b"]
+        assert by_job["job-b"]["status"].value == "in-progress"
+        assert by_job["job-a"]["status"].value == "complete"
+        again = discover.execute_in_process(instance=instance, resources={"gtlake": resource})
+        assert again.output_for_node("add_job_partitions") == 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -149,12 +151,96 @@ def test_sql_over_an_s3_lake(lake: Path, s3_server, s3_bucket: str) -> None:
 
 def test_table_output_aligns_numbers_right_and_cuts_long_cells() -> None:
     out = io.StringIO()
-    write_table(["name", "n"], [("a" * 70, 1), ("b\nc", None), ("d", 22.5)], out)
+    write_table(["name", "n"], [[("a" * 70, 1), ("b\nc", None), ("d", 22.5)]], out)
     assert out.getvalue().splitlines() == [
         "name" + " " * 56 + "     n",
         "-" * 60 + "  ----",
         "a" * 59 + "…     1",
         "b\\nc" + " " * 56 + "  NULL",
         "d" + " " * 59 + "  22.5",
+        "(3 rows)",
+    ]
+
+
+# -- memory: rows are streamed, never held whole -------------------------------------------------
+
+PEAK_RSS = """\
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(child.pid, 0)
+print(usage.ru_maxrss * 1024 if os.waitstatus_to_exitcode(status) == 0 else -1)
+"""
+FETCHALL = """\
+import sys
+from gtlake.storage import Location
+from gtlake.views import connect
+connect(Location(sys.argv[1])).execute(sys.argv[2]).fetchall()
+"""
+
+
+def peak_rss(*command: str) -> int:
+    """Peak RSS of `command`, started from a small Python process (a child forked from pytest
+    would count pytest's own pages)."""
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK_RSS, *command], capture_output=True, text=True, timeout=300
+    )
+    rss = int(done.stdout)
+    assert rss > 0, done.stderr
+    return rss
+
+
+@pytest.mark.slow
+def test_select_star_streams_instead_of_holding_the_result(tmp_path: Path) -> None:
+    """200k rows: `select * from objects` costs the command little more than `select 1`, and
+    far less than fetching the same result whole in the same views (the anchor)."""
+    from gtlake import synthetic
+    from gtlake.ingest import ingest
+    from gtlake.storage import Location
+
+    synthetic.write_synthetic(
+        tmp_path / "tree", 1, 200_000, kinds=["image-classification"], chained=False,
+        intermediates=0,
+    )  # fmt: skip
+    lake = tmp_path / "lake"
+    assert not ingest(Location(str(tmp_path / "tree")), Location(str(lake)), workers=1).failed
+    gtlake_sql_cmd = [sys.executable, "-m", "gtlake.cli", "sql", str(lake)]
+    base = peak_rss(*gtlake_sql_cmd, "select 1")
+    streamed = peak_rss(*gtlake_sql_cmd, "select * from objects")
+    whole = peak_rss(sys.executable, "-c", FETCHALL, str(lake), "select * from objects")
+    mib = 1 << 20
+    assert streamed - base < 120 * mib, (base // mib, streamed // mib, whole // mib)
+    assert streamed - base < (whole - base) / 2, (base // mib, streamed // mib, whole // mib)
+
+
+def test_a_long_result_shows_max_rows_and_counts_the_rest(lake: Path) -> None:
+    done = gtlake_sql(str(lake), "select n from range(25000) t(n) order by n")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[:2] == [" n", "--"]  # widths from the rows shown
+    assert lines[2:-1] == [f"{n:>2}" for n in range(40)]
+    assert lines[-1] == "(25,000 rows, 40 shown)"
+    few = gtlake_sql(str(lake), "select n from range(25000) t(n) order by n", "--max-rows", "3")
+    assert few.stdout.splitlines() == ["n", "-", "0", "1", "2", "(25,000 rows, 3 shown)"]
+    every = gtlake_sql(str(lake), "select n from range(25000) t(n) order by n", "--max-rows=0")
+    # every row, a batch at a time: the widths grow when a batch brings wider cells
+    out = every.stdout.splitlines()
+    assert out[-1] == "(25,000 rows)" and out[0].strip() == "n"
+    assert [line.lstrip() for line in out[2:-1]] == [str(n) for n in range(25_000)]
+    assert {len(line) for line in out[2:-1]} <= {4, 5} and len(out[-2]) == 5
+
+
+def test_wide_characters_take_two_cells(lake: Path) -> None:
+    done = gtlake_sql(
+        str(lake),
+        "select * from (values ('日本語', 1), ('abc', 22), ('狗と玩具' || repeat('x', 60), 3)) "
+        "t(name, n) order by n",
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "name" + " " * 56 + "   n",
+        "-" * 60 + "  --",
+        "日本語" + " " * 54 + "   1",
+        "狗と玩具" + "x" * 51 + "…   3",
+        "abc" + " " * 57 + "  22",
         "(3 rows)",
     ]

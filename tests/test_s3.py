@@ -25,7 +25,7 @@ from gtlake.schemas import TABLES
 from gtlake.source import list_jobs
 from gtlake.storage import Location
 from tests.conftest import error_lines, write_job
-from tests.s3proxy import S3Proxy, put_object, seed_tree
+from tests.s3proxy import DROP, S3Proxy, put_object, seed_tree
 from tests.s3server import free_port
 
 BIG = "big-job"
@@ -326,3 +326,26 @@ def test_server_stopped_mid_ingest(s3_server, tmp_path):
     for path in lake.rglob("*"):
         if path.is_file():
             assert secret not in path.read_bytes()
+
+
+def test_connection_lost_on_an_intermediate_manifest_stops_the_run(
+    s3_bucket, proxy, tmp_path, monkeypatch
+):
+    """Defect 9: a dropped connection while an intermediate manifest is read is a storage error
+    naming the file (not a manifest error), and the run stops instead of failing every job."""
+    for j in range(4):
+        write_job(tmp_path / "tree", f"job-{j}", ['{"source-ref":"s3://x/1.jpg"}'])
+        write_job(tmp_path / "tree", f"job-{j}", ['{"source-ref":"s3://x/1.jpg"}'], manifest="1")
+    seed_tree(s3_bucket, "gt", tmp_path / "tree")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    proxy.inject(DROP, "", times=10_000, method="GET", path_contains="/manifests/intermediate/")
+    report = ingest(
+        Location(f"s3://{s3_bucket}/gt", proxy.url), Location(str(tmp_path / "lake")), workers=1
+    )
+    first, *rest = report.jobs
+    assert first.unreachable
+    assert first.error.startswith(
+        f"cannot reach the store: {s3_bucket}/gt/job-0/manifests/intermediate/1/output.manifest: "
+    )
+    assert [r.error for r in rest] == ["not started: the store is unreachable"] * 3
+    assert not any("job-1" in path or "job-2" in path for path in proxy.object_gets())
