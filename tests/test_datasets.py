@@ -659,7 +659,8 @@ def test_dataset_command_errors_are_one_line(
 
 
 def _readme_examples() -> list[tuple[str, str]]:
-    """(command, expected output) of every console block of the README's "Training sets"."""
+    """(command, expected output) of every console block of the README's "Training sets", run
+    in-process in the fast tier (`tests/test_readme.py` runs every block as a user would)."""
     text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     section = text.split("\n## Training sets\n", 1)[1].split("\n## ", 1)[0]
     examples = []
@@ -689,7 +690,7 @@ def _run(command: str) -> str:
         return Path(words[1]).read_text().rstrip("\n")
     if words[0] == "head":
         return "\n".join(Path(words[2]).read_text().splitlines()[: int(words[1][1:])])
-    assert words[0] == "gtlake", command
+    assert words[0] in ("gtlake", ".venv/bin/gtlake"), command
     done = gtlake(*words[1:])
     return (done.stdout + done.stderr).rstrip("\n")
 
@@ -697,9 +698,10 @@ def _run(command: str) -> str:
 def test_the_readme_examples_are_real_output(
     sample_lake: Location, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "lake").symlink_to(sample_lake.root)
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "lake").symlink_to(sample_lake.root)
     monkeypatch.chdir(tmp_path)
     examples = _readme_examples()
-    assert sum(command.startswith("gtlake dataset") for command, _ in examples) >= 7
+    assert sum("gtlake dataset " in command for command, _ in examples) >= 7
     for command, expected in examples:
         assert _run(command) == expected, command
