@@ -26,6 +26,7 @@ import dagster as dg
 import pytest
 
 from dagster_project.sqlviews import VIEWS
+from dagster_project.training_sets import load_config as load_training_sets
 from gtlake.schemas import TABLES, column_description
 from tests.conftest import ROOT, write_job
 from tests.s3server import free_port
@@ -186,7 +187,8 @@ def test_webserver_shows_lineage_views_blocking_checks_and_partitions(workspace_
     by_key = {"/".join(n["assetKey"]["path"]): n for n in found["assetNodes"]}
     views = {f"gtlake/views/{view.name}": view for view in VIEWS}
     tables = {f"gtlake/{t}" for t in TABLES}
-    assert set(by_key) == tables | set(views) | {SOURCE, "gtlake/duckdb_views"}
+    training_sets = {f"gtlake/training_sets/{spec.name}" for spec in load_training_sets()}
+    assert set(by_key) == tables | set(views) | {SOURCE, "gtlake/duckdb_views"} | training_sets
 
     # Lineage: Ground Truth output -> tables -> views -> views file.
     source = by_key[SOURCE]
