@@ -96,6 +96,7 @@ def build_dataset(
         raise DatasetError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     names = [s.name for s in splits]
     with views.connect(lake) as con:
+        con.execute("set enable_progress_bar = false")  # the command prints its own report
         selected = select_labels(con, policy, where, splits, seed, good_verdicts)
         if selected.num_rows == 0:
             condition = f" and --where {where!r}" if where else ""
