@@ -111,7 +111,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sql.add_argument("--format", choices=("table", "csv", "json"), default="table")
     sql.add_argument("--save", metavar="FILE.duckdb", help="write a DuckDB file holding the views")
+    sql.add_argument(
+        "--as-of",
+        metavar="VERSION|TIMESTAMP",
+        help="read the lake as it was: a version of its jobs table, or an ISO time",
+    )
     _add_endpoint(sql)
+
+    vacuum = sub.add_parser(
+        "vacuum",
+        help="delete the lake's files no recent snapshot needs",
+        description="Delete the files that ingests replaced (and files of killed runs) once they "
+        "are older than --retain hours; snapshots and --as-of reads older than that stop working.",
+    )
+    vacuum.add_argument("lake", metavar="LAKE", help="the lake: a directory or s3://bucket/prefix")
+    vacuum.add_argument(
+        "--retain",
+        type=float,
+        default=168,
+        metavar="HOURS",
+        help="keep files younger than this (default: 168, Delta's 7 days)",
+    )
+    _add_endpoint(vacuum)
 
     export = sub.add_parser(
         "export",
@@ -237,8 +258,18 @@ def cmd_sql(args: argparse.Namespace) -> int:
     from gtlake import query
 
     return query.sql_command(
-        _location(args.lake, args), args.query, fmt=args.format, save=args.save
+        _location(args.lake, args), args.query, fmt=args.format, save=args.save, as_of=args.as_of
     )
+
+
+def cmd_vacuum(args: argparse.Namespace) -> int:
+    from gtlake.lake import vacuum
+
+    if args.retain < 0:
+        raise GtlakeError("--retain must be 0 or more hours")
+    deleted = vacuum(_location(args.lake, args), args.retain)
+    print(f"deleted {sum(deleted.values())} files older than {args.retain:g} hours")
+    return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -262,6 +293,7 @@ COMMANDS = {
     "ingest": cmd_ingest,
     "sql": cmd_sql,
     "export": cmd_export,
+    "vacuum": cmd_vacuum,
 }
 
 

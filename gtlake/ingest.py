@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -23,13 +24,17 @@ from gtlake.columnar import GroupRows, flatten_group
 from gtlake.errors import GtlakeError, LakeError, LineError, ManifestError
 from gtlake.flatten import LineRows, created_at, find_labels, flatten_line, label_job
 from gtlake.jobtables import job_tables
+from gtlake.lake import StagedJob, _hook, commit, ensure_tables
 from gtlake.manifest import Bad, Parsed, parse, read_blocks
 from gtlake.schemas import FILE_SCHEMAS, TABLES
 from gtlake.source import JobDir, list_jobs
 from gtlake.state import read_fingerprints
 from gtlake.storage import Location, open_input
 from gtlake.tasktypes import BoxGroup, box_groups_table
-from gtlake.writer import JobWriter, to_arrow
+from gtlake.writer import JobWriter, remove_stale_staging, to_arrow
+
+BATCH_JOBS = 64
+BATCH_SECONDS = 5.0
 
 UNLABELED = "unlabeled"
 _SAMPLE = 200  # lines of the first block that give the provisional own attribute
@@ -169,11 +174,28 @@ class _Block:
         return parts[0] if len(parts) == 1 else pa.concat_tables(parts)
 
 
+def new_ingest_id() -> str:
+    """An id for one ingest of one job: the time (sortable) and a random part."""
+    return f"{time.time_ns():x}-{uuid.uuid4().hex[:12]}"
+
+
 def ingest_job(job: JobDir, lake: Location, source: Location) -> JobResult:
-    """Read one job's manifest and replace its partitions in the lake."""
+    """Read one job's manifest and replace its rows in the lake (one commit batch of one job)."""
+    ensure_tables(lake)
+    result, staged = stage_job(job, lake, source)
+    commit(lake, [staged])
+    if staged.error:
+        raise LakeError(staged.error)
+    return result
+
+
+def stage_job(job: JobDir, lake: Location, source: Location) -> tuple[JobResult, StagedJob]:
+    """Read one job's manifest and write its files; committing them is `gtlake.lake.commit`."""
     manifest, status = job.manifest()
     result = JobResult(job.name, status=status, manifest=manifest.path if manifest else None)
-    writer = JobWriter(lake, job.name)
+    fingerprint = job.fingerprint()
+    ingest_id = new_ingest_id()
+    writer = JobWriter(lake, job.name, ingest_id)
     try:
         attributes: dict[str, _Attribute] = {}
         own: str | None = None
@@ -212,13 +234,15 @@ def ingest_job(job: JobDir, lake: Location, source: Location) -> JobResult:
         result.labeled_lines = attributes[final].lines if final else 0
         for table, data in job_tables(job, source, final):
             writer.write(table, data)
-        writer.write("jobs", to_arrow("jobs", [_jobs_row(result, final, job)]))
-        result.rows = dict(writer.rows)
-        writer.commit(result.type)
+        result.rows = {**writer.rows, "jobs": 1}
+        files = writer.finish(result.type)
     except BaseException:
         writer.abort()
         raise
-    return result
+    state = _jobs_row(result, final, fingerprint)
+    staged = StagedJob(job.name, result.type, ingest_id, files, state)
+    _hook("staged", [job.name])
+    return result, staged
 
 
 def _flatten_block(
@@ -261,28 +285,65 @@ def _fix_inherited(writer: JobWriter, own: str | None) -> None:
     writer.rewrite_staged("labels", fix)
 
 
-def _jobs_row(result: JobResult, own: str | None, job: JobDir) -> tuple:
-    return (
-        own,
-        result.status,
-        result.manifest,
-        result.lines,
-        result.labeled_lines,
-        result.quarantined,
-        job.fingerprint(),
-        datetime.now(UTC),
-    )
+def _jobs_row(result: JobResult, own: str | None, fingerprint: str) -> dict:
+    """The job's row of `jobs` (its own columns; `gtlake.lake` adds the table versions)."""
+    return {
+        "label_attribute": own,
+        "status": result.status,
+        "manifest": result.manifest,
+        "lines": result.lines,
+        "labeled_lines": result.labeled_lines,
+        "quarantined_lines": result.quarantined,
+        "fingerprint": fingerprint,
+        "ingested_at": datetime.now(UTC),
+    }
 
 
-def _run_job(job: JobDir, lake: Location, source: Location) -> JobResult:
+def _run_job(job: JobDir, lake: Location, source: Location) -> tuple[JobResult, StagedJob | None]:
     try:
-        return ingest_job(job, lake, source)
+        return stage_job(job, lake, source)
     except GtlakeError as exc:
-        return JobResult(job.name, error=str(exc))
+        return JobResult(job.name, error=str(exc)), None
     except ConnectionError as exc:  # the store is unreachable: no point trying the other jobs
-        return JobResult(job.name, error=f"cannot reach the store: {exc}", unreachable=True)
+        return JobResult(job.name, error=f"cannot reach the store: {exc}", unreachable=True), None
     except OSError as exc:
-        return JobResult(job.name, error=f"{type(exc).__name__}: {exc}")
+        return JobResult(job.name, error=f"{type(exc).__name__}: {exc}"), None
+
+
+class _Batches:
+    """Staged jobs waiting for their commit: one commit per table for up to BATCH_JOBS jobs, or
+    for what BATCH_SECONDS gathered (so a slow job does not hold back the ones done)."""
+
+    def __init__(self, lake: Location, finish: Callable[[JobResult], None]) -> None:
+        self.lake = lake
+        self.finish = finish
+        self.pending: list[tuple[JobResult, StagedJob]] = []
+        self.since = time.monotonic()
+
+    def add(self, result: JobResult, staged: StagedJob | None) -> None:
+        if staged is None:
+            self.finish(result)
+            return
+        if not self.pending:
+            self.since = time.monotonic()
+        self.pending.append((result, staged))
+        full = len(self.pending) >= BATCH_JOBS
+        if full or time.monotonic() - self.since >= BATCH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        batch, self.pending = self.pending, []
+        if not batch:
+            return
+        try:
+            commit(self.lake, [staged for _, staged in batch])
+        except GtlakeError as exc:
+            for result, _ in batch:
+                result.error = str(exc)
+        for result, staged in batch:
+            if staged.error and not result.error:
+                result.error = staged.error
+            self.finish(result)
 
 
 def ingest(
@@ -303,6 +364,8 @@ def ingest(
     started = time.perf_counter()
     jobs = list_jobs(source, names)
     _check_writable(lake)
+    ensure_tables(lake)
+    remove_stale_staging()
     known = read_fingerprints(lake)  # the lake's own state: its `jobs` table
     todo = [j for j in jobs if full or known.get(j.name) != j.fingerprint()]
     results = [JobResult(j.name, skipped=True) for j in jobs if j not in todo]
@@ -319,10 +382,12 @@ def ingest(
         if on_job is not None:
             on_job(result)
 
+    batches = _Batches(lake, finish)
     if workers <= 1:
         for job in todo:
-            finish(_run_job(job, lake, source))
-            if done[job.name].unreachable:
+            result, staged = _run_job(job, lake, source)
+            batches.add(result, staged)
+            if result.unreachable:
                 break
     else:
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
@@ -330,10 +395,12 @@ def ingest(
             for future in as_completed(futures):
                 if future.cancelled():
                     continue
-                finish(future.result())
-                if done[future.result().job].unreachable:
+                result, staged = future.result()
+                batches.add(result, staged)
+                if result.unreachable:
                     for pending in futures:
                         pending.cancel()
+    batches.flush()
     for job in todo:
         if job.name not in done:
             done[job.name] = JobResult(job.name, error="not started: the store is unreachable")

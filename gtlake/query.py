@@ -24,6 +24,7 @@ import orjson
 
 from gtlake import views
 from gtlake.errors import GtlakeError
+from gtlake.snapshot import parse_as_of
 from gtlake.storage import Location
 
 FORMATS = ("table", "csv", "json")
@@ -53,17 +54,22 @@ class QueryError(GtlakeError):
 
 
 def sql_command(
-    lake: Location, query: str | None, fmt: str = "table", save: str | None = None
+    lake: Location,
+    query: str | None,
+    fmt: str = "table",
+    save: str | None = None,
+    as_of: str | None = None,
 ) -> int:
     """Entry point of `gtlake sql`; returns the exit status."""
     if fmt not in FORMATS:
         raise QueryError(f"unknown format {fmt!r} (expected one of {', '.join(FORMATS)})")
+    moment = parse_as_of(as_of) if as_of else None
     if save:
-        views.write_database(lake, save)
+        views.write_database(lake, save, as_of=moment)
         print(f"wrote the views over {views.lake_url(lake)} to {save}", file=sys.stderr)
         if query is None:
             return 0
-    con = views.connect(lake)
+    con = views.connect(lake, as_of=moment)
     try:
         if query is not None:
             run(con, query, fmt, sys.stdout)

@@ -53,6 +53,23 @@ class Location:
         return "/".join([self.root, *parts])
 
 
+def delta_options(lake: Location) -> dict[str, str] | None:
+    """deltalake (object_store) options for an S3 lake: commits by conditional PUT (no lock
+    service), the endpoint (plain HTTP allowed when it is one), the region. Credentials come
+    from the usual AWS chain, which object_store reads itself."""
+    if not lake.is_s3:
+        return None
+    options = {"conditional_put": "etag"}
+    endpoint = lake.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        options["AWS_ENDPOINT_URL"] = endpoint
+        if endpoint.startswith("http://"):
+            options["AWS_ALLOW_HTTP"] = "true"
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    options["AWS_REGION"] = region or "us-east-1"
+    return options
+
+
 def retry_config() -> dict:
     """botocore's retry settings: `AWS_MAX_ATTEMPTS` / `AWS_RETRY_MODE`, else standard, 5."""
     attempts = os.environ.get("AWS_MAX_ATTEMPTS", "")

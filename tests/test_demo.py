@@ -8,12 +8,12 @@ import sys
 from pathlib import Path
 
 import orjson
-import pyarrow.dataset as ds
 import pytest
 
 from gtlake import demo, jobfiles, synthetic
 from gtlake.ingest import ingest
 from gtlake.storage import Location
+from tests.lakeread import lake_table as read_lake_table
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -88,7 +88,7 @@ def output_lines(root: Path, job: str) -> list[dict]:
 
 
 def lake_table(lake: Path, table: str) -> list[dict]:
-    return ds.dataset(lake / table, partitioning="hive").to_table().to_pylist()
+    return read_lake_table(lake, table).to_pylist()
 
 
 # -- the sample tree ----------------------------------------------------------------------------
