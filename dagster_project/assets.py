@@ -17,7 +17,8 @@ from dagster_project.resources import GtlakeResource
 from dagster_project.source import SOURCE_KEY, observation
 from gtlake.ingest import JobResult, ingest_job
 from gtlake.schemas import FILE_SCHEMAS, TABLES, column_description, full_schema
-from gtlake.storage import Location, partition_dir
+from gtlake.storage import Location
+from gtlake.writer import job_key
 
 PREFIX = "gtlake"
 GROUP = "gtlake"
@@ -58,7 +59,7 @@ TABLE_SPECS = [
         deps=[SOURCE_KEY],
         partitions_def=jobs_partitions,
         group_name=GROUP,
-        kinds={"parquet"},
+        kinds={"delta"},
         metadata={"dagster/column_schema": column_schema(table)},
     )
     for table in TABLES
@@ -66,8 +67,9 @@ TABLE_SPECS = [
 
 
 def parquet_location(lake: Location, table: str, job: str, task_type: str) -> dg.MetadataValue:
-    """Where a job's partition of a table lives: a path on local disk, an S3 URL otherwise."""
-    where = f"{lake.root}/{partition_dir(table, job, task_type)}/"
+    """The folder of a job's files of a table (a path on local disk, an S3 URL otherwise); the
+    table's Delta log says which of them are current."""
+    where = f"{lake.root}/{table}/{job_key(job)}/"
     if lake.is_s3:
         return dg.MetadataValue.url(f"s3://{where}")
     return dg.MetadataValue.path(where)

@@ -17,7 +17,6 @@ import os
 from typing import TYPE_CHECKING
 
 from gtlake.errors import LakeError
-from gtlake.schemas import PARTITION_COLUMNS
 from gtlake.storage import Location, polars_storage_options
 
 if TYPE_CHECKING:
@@ -36,12 +35,15 @@ def scan(
 ) -> pl.LazyFrame:
     """A polars LazyFrame over one table of the lake, `job` and `type` included.
 
-    Filters on `job` or `type` read only the matching partitions. A table without files yet gives
-    an empty frame with the table's columns.
+    It reads the lake's current snapshot (`gtlake.snapshot`): the files of each job's current
+    ingest, named explicitly, so it never mixes two ingests of a job. A filter on `job` skips the
+    other jobs' files by their statistics. A table without files gives an empty frame with the
+    table's columns.
     """
     import polars as pl
 
     from gtlake import views
+    from gtlake.snapshot import take
 
     location = _location(lake, endpoint_url)
     schemas = views.table_schemas()
@@ -49,20 +51,24 @@ def scan(
         raise LakeError(f"no table {table!r} in a lake (tables: {', '.join(schemas)})")
     schema = schemas[table]
     empty = pl.from_arrow(schema.empty_table())
-    if not views.has_files(location, table):
+    files = take(location).files[table]
+    if not files:
         return empty.lazy()
-    partition = {name: pl.String for name in PARTITION_COLUMNS}
-    frame = pl.scan_parquet(
-        views.table_glob(location, table),
-        # the schema is known: polars need not open a file to learn it, so a filter on job or
-        # type opens only the matching partitions' files
-        schema={n: t for n, t in empty.schema.items() if n not in partition},
-        hive_partitioning=True,
-        hive_schema=partition,
-        missing_columns="insert",
-        storage_options=polars_storage_options(location),
-    )
-    return frame.select(schema.names).cast(dict(empty.schema))
+    own = {n: t for n, t in empty.schema.items() if n != "type"}
+    by_type: dict[str, list[str]] = {}
+    for f in files:
+        by_type.setdefault(f.type, []).append(f.uri)
+    frames = [
+        pl.scan_parquet(
+            uris,
+            # the schema is known: polars need not open a file to learn it
+            schema={**own, "ingest_id": pl.String},
+            hive_partitioning=False,
+            storage_options=polars_storage_options(location),
+        ).with_columns(type=pl.lit(task_type, pl.String))
+        for task_type, uris in sorted(by_type.items())
+    ]
+    return pl.concat(frames).select(schema.names).cast(dict(empty.schema))
 
 
 def connect(

@@ -23,8 +23,8 @@ from gtlake.processes import Terminated, sigterm_raises
 from gtlake.schemas import TABLES
 from gtlake.storage import Location, as_store_error
 
-HELP = """Flatten SageMaker Ground Truth output into a Hive-partitioned Parquet lake and query it
-with DuckDB.
+HELP = """Flatten SageMaker Ground Truth output into a lake of Delta tables and query it with
+DuckDB.
 
 SOURCE is a directory (or s3://bucket/prefix) holding one directory per labeling job, as Ground
 Truth writes them. LAKE is where the Parquet tables go: <lake>/<table>/job=<job>/type=<type>/.
@@ -317,6 +317,11 @@ def print_report(report) -> None:
     help="table format: rows shown per result, the rest counted (0: every row)",
 )
 @click.option("--save", metavar="FILE.duckdb", help="write a DuckDB file holding the views")
+@click.option(
+    "--as-of",
+    metavar="VERSION|TIMESTAMP",
+    help="read the lake as it was: a version of its jobs table, or an ISO time",
+)
 @endpoint_option
 def sql(
     lake: str,
@@ -324,13 +329,40 @@ def sql(
     fmt: str,
     max_rows: int,
     save: str | None,
+    as_of: str | None,
     endpoint_url: str | None,
 ) -> int:
     from gtlake import query as queries
 
     return queries.sql_command(
-        Location(lake, endpoint_url), query, fmt=fmt, save=save, max_rows=max_rows
+        Location(lake, endpoint_url), query, fmt=fmt, save=save, max_rows=max_rows, as_of=as_of
     )
+
+
+@cli.command(
+    help="Delete the files that ingests replaced (and files of killed runs) once they are older "
+    "than --retain hours; snapshots and --as-of reads older than that stop working.",
+    short_help="delete the lake's files no recent snapshot needs",
+)
+@click.argument("lake", metavar="LAKE")
+@click.option(
+    "--retain",
+    type=click.FloatRange(min=0),
+    default=168,
+    show_default=True,
+    metavar="HOURS",
+    help="keep files younger than this (168: Delta's 7 days)",
+)
+@endpoint_option
+def vacuum(lake: str, retain: float, endpoint_url: str | None) -> int:
+    from gtlake.lake import vacuum as run_vacuum
+    from gtlake.lakecheck import require_lake
+
+    location = Location(lake, endpoint_url)
+    require_lake(location)
+    deleted = run_vacuum(location, retain)
+    click.echo(f"deleted {sum(deleted.values())} files older than {retain:g} hours")
+    return 0
 
 
 @cli.command(

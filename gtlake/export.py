@@ -15,35 +15,33 @@ import uuid
 from collections import defaultdict
 from typing import IO
 
-import pyarrow.dataset as ds
-
 from gtlake.errors import GtlakeError, LakeError
 from gtlake.flatten import loads, rebuild_text
 from gtlake.lakecheck import require_lake
-from gtlake.storage import Location, partition_value
+from gtlake.snapshot import Snapshot, read_files, take
+from gtlake.storage import Location
 
 
-def _job_table(lake: Location, table: str, job: str, columns: list[str]):
-    path = lake.join(table, f"job={partition_value(job)}")
-    fs = lake.fs()
-    if not fs.exists(path):
+def _job_table(snap: Snapshot, table: str, job: str, columns: list[str]):
+    files = snap.job_files(table, job)
+    if not files:
         return None
-    dataset = ds.dataset(path, format="parquet", partitioning="hive", filesystem=fs)
-    table = dataset.to_table(columns=columns)
-    return table.sort_by("line") if "line" in columns else table
+    data = read_files(snap.lake, table, files, columns)
+    return data.sort_by("line") if "line" in columns else data
 
 
 def export_texts(lake: Location, job: str) -> list[bytes]:
     """The job's manifest lines as JSON text, rebuilt from the stored columns, in line order."""
     require_lake(lake)
-    objects = _job_table(lake, "objects", job, ["line", "source_ref", "source", "attributes"])
+    snap = take(lake)
+    objects = _job_table(snap, "objects", job, ["line", "source_ref", "source", "attributes"])
     if objects is None:
         # A job ingested with no lines (empty manifest, none yet) has a `jobs` row only.
-        if _job_table(lake, "jobs", job, ["lines"]) is None:
+        if job not in snap.jobs:
             raise LakeError(f"job {job!r} is not in the lake {lake.url}")
         return []
     labels = _job_table(
-        lake, "labels", job, ["line", "attribute", "metadata_key", "value", "metadata"]
+        snap, "labels", job, ["line", "attribute", "metadata_key", "value", "metadata"]
     )
     by_line: dict[int, list] = defaultdict(list)
     if labels is not None:

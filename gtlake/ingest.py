@@ -11,8 +11,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import queue
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, field
@@ -27,6 +29,7 @@ from gtlake.errors import GtlakeError, LakeError, LineError, ManifestError
 from gtlake.flatten import LineRows, created_at, find_labels, flatten_line, label_job
 from gtlake.frames import Reference, frame_tables, references
 from gtlake.jobtables import job_tables
+from gtlake.lake import StagedJob, _hook, commit, ensure_tables
 from gtlake.manifest import Bad, Parsed, parse, read_blocks
 from gtlake.processes import worker_pool
 from gtlake.schemas import FILE_SCHEMAS, TABLES
@@ -34,7 +37,9 @@ from gtlake.source import OUTPUT_MANIFEST, JobDir, list_jobs
 from gtlake.state import JobState, read_states
 from gtlake.storage import Location, open_input, store_errors
 from gtlake.tasktypes import BoxGroup, box_groups_table
-from gtlake.writer import JobWriter, to_arrow
+from gtlake.writer import JobWriter, remove_stale_staging, to_arrow
+
+BATCH_JOBS = 64  # jobs at most in one commit (one commit per table)
 
 log = logging.getLogger(__name__)
 
@@ -180,13 +185,32 @@ class _Block:
         return parts[0] if len(parts) == 1 else pa.concat_tables(parts)
 
 
+def new_ingest_id() -> str:
+    """An id for one ingest of one job: the time (sortable) and a random part."""
+    return f"{time.time_ns():x}-{uuid.uuid4().hex[:12]}"
+
+
 def ingest_job(
     job: JobDir, lake: Location, source: Location, on_bytes: OnBytes | None = None
 ) -> JobResult:
-    """Read one job's manifest and replace its partitions in the lake."""
+    """Read one job's manifest and replace its rows in the lake (one commit batch of one job)."""
+    ensure_tables(lake)
+    result, staged = stage_job(job, lake, source, on_bytes)
+    commit(lake, [staged])
+    if staged.error:
+        raise LakeError(staged.error)
+    return result
+
+
+def stage_job(
+    job: JobDir, lake: Location, source: Location, on_bytes: OnBytes | None = None
+) -> tuple[JobResult, StagedJob]:
+    """Read one job's manifest and write its files; committing them is `gtlake.lake.commit`."""
     manifest, status = job.manifest()
     result = JobResult(job.name, status=status, manifest=manifest.path if manifest else None)
-    writer = JobWriter(lake, job.name)
+    fingerprint = job.fingerprint()
+    ingest_id = new_ingest_id()
+    writer = JobWriter(lake, job.name, ingest_id)
     try:
         attributes: dict[str, _Attribute] = {}
         own: str | None = None
@@ -232,13 +256,15 @@ def ingest_job(
             writer.write(table, data)
         for table, data in frame_tables(job, source, lake, refs, final):
             writer.write(table, data)
-        writer.write("jobs", to_arrow("jobs", [_jobs_row(result, final, job)]))
-        result.rows = dict(writer.rows)
-        writer.commit(result.type)
+        result.rows = {**writer.rows, "jobs": 1}
+        files = writer.finish(result.type)
     except BaseException:
         writer.abort()
         raise
-    return result
+    state = _jobs_row(result, final, fingerprint)
+    staged = StagedJob(job.name, result.type, ingest_id, files, state)
+    _hook("staged", [job.name])
+    return result, staged
 
 
 def _flatten_block(
@@ -281,17 +307,18 @@ def _fix_inherited(writer: JobWriter, own: str | None) -> None:
     writer.rewrite_staged("labels", fix)
 
 
-def _jobs_row(result: JobResult, own: str | None, job: JobDir) -> tuple:
-    return (
-        own,
-        result.status,
-        result.manifest,
-        result.lines,
-        result.labeled_lines,
-        result.quarantined,
-        job.fingerprint(),
-        datetime.now(UTC),
-    )
+def _jobs_row(result: JobResult, own: str | None, fingerprint: str) -> dict:
+    """The job's row of `jobs` (its own columns; `gtlake.lake` adds the table versions)."""
+    return {
+        "label_attribute": own,
+        "status": result.status,
+        "manifest": result.manifest,
+        "lines": result.lines,
+        "labeled_lines": result.labeled_lines,
+        "quarantined_lines": result.quarantined,
+        "fingerprint": fingerprint,
+        "ingested_at": datetime.now(UTC),
+    }
 
 
 def _queue_bytes(job: str, done: int, size: int) -> None:
@@ -303,15 +330,20 @@ def _set_bytes_queue(reports) -> None:
     _bytes_queue = reports
 
 
+Staged = tuple[JobResult, StagedJob | None]
+
+
 def _run_job(
     job: JobDir, lake: Location, source: Location, on_bytes: OnBytes | None = None
-) -> JobResult:
+) -> Staged:
+    """Stage one job (read, flatten, write its files), never raising: a failure is its result."""
     if on_bytes is None and _bytes_queue is not None:
         on_bytes = _queue_bytes
     started = time.perf_counter()
+    staged = None
     try:
         with store_errors():
-            result = ingest_job(job, lake, source, on_bytes)
+            result, staged = stage_job(job, lake, source, on_bytes)
     except GtlakeError as exc:
         result = JobResult(job.name, error=str(exc))
     except ConnectionError as exc:  # the store is unreachable: no point trying the other jobs
@@ -322,7 +354,7 @@ def _run_job(
         log.debug("job %s failed", job.name, exc_info=True)
         result = JobResult(job.name, error=f"unexpected {type(exc).__name__}: {exc}")
     result.seconds = time.perf_counter() - started
-    return result
+    return result, staged
 
 
 def kept_reason(job: JobDir, recorded: JobState | None) -> str | None:
@@ -345,12 +377,63 @@ def kept_reason(job: JobDir, recorded: JobState | None) -> str | None:
     return None
 
 
-def _outcome(future: Future, job: JobDir) -> JobResult:
+def _outcome(future: Future, job: JobDir) -> Staged:
     """A pool job's result; a worker that died or could not send its result fails that job."""
     try:
         return future.result()
     except Exception as exc:
-        return JobResult(job.name, error=f"worker process failed: {type(exc).__name__}: {exc}")
+        error = f"worker process failed: {type(exc).__name__}: {exc}"
+        return JobResult(job.name, error=error), None
+
+
+class _Committer:
+    """Commits staged jobs from a thread of its own (group commit): each commit takes every job
+    staged since the previous one, up to BATCH_JOBS, so quick jobs share their commits (one per
+    table) and a job's result is reported as soon as its rows are committed."""
+
+    def __init__(self, lake: Location, finish: Callable[[JobResult], None]) -> None:
+        self.lake = lake
+        self.finish = finish
+        self.queue: queue.SimpleQueue[Staged | None] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._run, name="gtlake-commit", daemon=True)
+        self.thread.start()
+
+    def add(self, staged: Staged) -> None:
+        self.queue.put(staged)
+
+    def close(self) -> None:
+        """Commit what is staged, then stop."""
+        self.queue.put(None)
+        self.thread.join()
+
+    def _run(self) -> None:
+        closing = False
+        while not closing:
+            batch = [self.queue.get()]
+            while len(batch) < BATCH_JOBS:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            closing = None in batch
+            self._commit([b for b in batch if b is not None])
+
+    def _commit(self, batch: list[Staged]) -> None:
+        staged = [s for _, s in batch if s is not None]
+        error = None
+        if staged:
+            try:
+                with store_errors():
+                    commit(self.lake, staged)
+            except GtlakeError as exc:
+                error = str(exc)
+            except Exception as exc:  # noqa: BLE001 - reported per job, the run goes on
+                log.debug("commit failed", exc_info=True)
+                error = f"commit failed: {type(exc).__name__}: {exc}"
+        for result, job in batch:
+            if job is not None and not result.error:
+                result.error = error or job.error
+            self.finish(result)
 
 
 def ingest(
@@ -375,6 +458,8 @@ def ingest(
     started = time.perf_counter()
     jobs = list_jobs(source, names)
     _check_writable(lake)
+    ensure_tables(lake)
+    remove_stale_staging()
     known = read_states(lake)  # the lake's own state: its `jobs` table
     todo, results = [], []
     for job in jobs:
@@ -398,29 +483,35 @@ def ingest(
         if on_job is not None:
             on_job(result)
 
-    if workers <= 1:
-        for job in todo:
-            finish(_run_job(job, lake, source, on_bytes))
-            if done[job.name].unreachable:
-                break
-    else:
-        context = get_context("spawn")
-        reports = context.SimpleQueue() if on_bytes is not None else None
-        relay = _relay(reports, on_bytes) if reports is not None else None
-        with worker_pool(workers, context, _set_bytes_queue, (reports,)) as pool:
-            futures = {pool.submit(_run_job, job, lake, source): job for job in todo}
-            for future in as_completed(futures):
-                if future.cancelled():
-                    continue
-                finish(_outcome(future, futures[future]))
-                if done[futures[future].name].unreachable:
-                    for pending in futures:
-                        pending.cancel()
-        # Only once every worker has exited: a worker killed in the middle of a report could
-        # leave the queue's lock taken (on an interrupt the daemon relay thread is left alone).
-        if relay is not None:
-            reports.put(None)
-            relay.join()
+    committer = _Committer(lake, finish)
+    try:
+        if workers <= 1:
+            for job in todo:
+                staged = _run_job(job, lake, source, on_bytes)
+                committer.add(staged)
+                if staged[0].unreachable:
+                    break
+        else:
+            context = get_context("spawn")
+            reports = context.SimpleQueue() if on_bytes is not None else None
+            relay = _relay(reports, on_bytes) if reports is not None else None
+            with worker_pool(workers, context, _set_bytes_queue, (reports,)) as pool:
+                futures = {pool.submit(_run_job, job, lake, source): job for job in todo}
+                for future in as_completed(futures):
+                    if future.cancelled():
+                        continue
+                    staged = _outcome(future, futures[future])
+                    committer.add(staged)
+                    if staged[0].unreachable:
+                        for pending in futures:
+                            pending.cancel()
+            # Only once every worker has exited: a worker killed in the middle of a report could
+            # leave the queue's lock taken (on an interrupt the daemon relay thread is left alone).
+            if relay is not None:
+                reports.put(None)
+                relay.join()
+    finally:
+        committer.close()
     for job in todo:
         if job.name not in done:
             done[job.name] = JobResult(job.name, error="not started: the store is unreachable")

@@ -33,6 +33,7 @@ from rich.cells import cell_len, set_cell_size
 from gtlake import views
 from gtlake.errors import GtlakeError, one_line
 from gtlake.lakecheck import require_lake
+from gtlake.snapshot import parse_as_of
 from gtlake.storage import Location
 
 FORMATS = ("table", "csv", "json")
@@ -72,18 +73,20 @@ def sql_command(
     fmt: str = "table",
     save: str | None = None,
     max_rows: int = MAX_ROWS,
+    as_of: str | None = None,
 ) -> int:
     """Entry point of `gtlake sql`; returns the exit status."""
     if fmt not in FORMATS:
         raise QueryError(f"unknown format {fmt!r} (expected one of {', '.join(FORMATS)})")
     require_lake(lake)
+    moment = parse_as_of(as_of) if as_of else None
     if save:
-        views.write_database(lake, save)
+        views.write_database(lake, save, as_of=moment)
         print(f"wrote the views over {views.lake_url(lake)} to {save}", file=sys.stderr)
         if query is None:
             return 0
-    con = views.connect(lake)
     output = Output(fmt, sys.stdout, max_rows)
+    con = views.connect(lake, as_of=moment)
     try:
         if query is not None:
             run(con, query, output)

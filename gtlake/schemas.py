@@ -1,8 +1,10 @@
 """Arrow schemas of every lake table, declared once.
 
-A table's Parquet files hold the columns below; `job` and `type` are not stored in the files but
-in the Hive partition path (`<table>/job=<job>/type=<type>/part-0.parquet`), which every reader
-(DuckDB, polars, pyarrow, Athena, Spark) turns back into columns.
+Every table is a Delta Lake table partitioned by `job`, `type` and `ingest_id` (the id of the ingest
+run that wrote the rows; see `gtlake.lake`). `FILE_SCHEMAS` holds each table's own columns. A data
+file stores `job` and `ingest_id` too (they are known when its first row is written; `type` is
+decided only at the end of the job's manifest), so a reader that opens files directly still gets
+the exact job name; Delta readers take all three from the log's partition values.
 """
 
 from __future__ import annotations
@@ -10,6 +12,9 @@ from __future__ import annotations
 import pyarrow as pa
 
 PARTITION_COLUMNS = ("job", "type")
+INGEST_ID = "ingest_id"
+# The Delta tables' partition columns.
+DELTA_PARTITIONS = (*PARTITION_COLUMNS, INGEST_ID)
 
 _LINE = [
     pa.field("line", pa.int64(), nullable=False),
@@ -243,6 +248,9 @@ FILE_SCHEMAS: dict[str, pa.Schema] = {
             pa.field("quarantined_lines", pa.int64(), nullable=False),
             pa.field("fingerprint", pa.string()),
             pa.field("ingested_at", _TS),
+            # {table: Delta version} holding this ingest's rows: a reader pins each table at the
+            # highest version named by the current `jobs` rows (see gtlake.lake)
+            pa.field("table_versions", pa.string()),
         ]
     ),
 }
@@ -283,8 +291,9 @@ _FRAME_DOC = {
 }
 COLUMN_DESCRIPTIONS: dict[str, dict[str, str]] = {
     "*": {
-        "job": "the job directory's name (Hive partition)",
-        "type": "the job's own task type, e.g. `object-detection` (Hive partition)",
+        "job": "the job directory's name (Delta partition)",
+        "type": "the job's own task type, e.g. `object-detection` (Delta partition)",
+        "ingest_id": "the ingest that wrote the row; only the job's current one is read",
     },
     "objects": {
         **_LINE_DOC,
@@ -452,12 +461,25 @@ COLUMN_DESCRIPTIONS: dict[str, dict[str, str]] = {
         "quarantined_lines": "manifest lines that went to quarantine",
         "fingerprint": "digest of the job's files' paths, sizes and ETags at ingest",
         "ingested_at": "UTC",
+        "table_versions": "JSON {table: Delta version} holding this ingest's rows",
     },
 }
 
 
 def column_description(table: str, column: str) -> str:
     """What `column` of `table` holds (partition columns included)."""
-    if column in PARTITION_COLUMNS:
+    if column in COLUMN_DESCRIPTIONS["*"]:
         return COLUMN_DESCRIPTIONS["*"][column]
     return COLUMN_DESCRIPTIONS[table][column]
+
+
+def stored_schema(table: str) -> pa.Schema:
+    """The columns of a data file: `job` and `ingest_id`, then the table's own columns."""
+    keys = [pa.field("job", pa.string(), nullable=False), pa.field(INGEST_ID, pa.string(), False)]
+    return pa.schema([*keys, *FILE_SCHEMAS[table]])
+
+
+def delta_schema(table: str) -> pa.Schema:
+    """The Delta table's schema: the partition columns, then the table's own columns."""
+    parts = [pa.field(name, pa.string(), nullable=False) for name in DELTA_PARTITIONS]
+    return pa.schema([*parts, *FILE_SCHEMAS[table]])

@@ -1,20 +1,22 @@
 """DuckDB views over a lake: one view per table, then the analysis views of `sql/`.
 
 Each table is first read into a view of the `parquet` schema, generated here from
-:mod:`gtlake.schemas` (so a table added there gets a view without further work)::
+:mod:`gtlake.schemas` (so a table added there gets a view without further work), over the files of
+one lake snapshot (`gtlake.snapshot`: every table at one consistent point, read through the Delta
+log)::
 
-    parquet.boxes  ->  select job, type, line, ... from read_parquet('<lake>/boxes/*/*/*.parquet',
-                                                      hive_partitioning = true, ...)
+    parquet.boxes  ->  select job, 'object-detection' as type, line, ...
+                       from read_parquet(['<lake>/boxes/job=.../part-<ingest>.parquet', ...])
 
-or, while the table has no file yet, an empty select with the same typed columns. Then every
+or, while the table has no file, an empty select with the same typed columns. Then every
 `sql/<name>.sql` file becomes the view `<name>`: the base views (`boxes` is `select * from
 parquet.boxes`, with its grain in a comment), then the analysis views in dependency order. A
 table without a file in `sql/` gets `create view <table> as select * from parquet.<table>`.
 
-Injection: the SQL files hold no placeholders. The only value spliced into SQL is the lake's
-location, written as a quoted string literal (`'` doubled); table names come from the schema
-module and are quoted identifiers. Job names are never part of any SQL text: they live in
-partition paths, which DuckDB decodes into the `job` column.
+Injection: the SQL files hold no placeholders. The values spliced into SQL are file URIs and task
+types from the Delta log, written as quoted string literals (`'` doubled); table names come from
+the schema module and are quoted identifiers. Job names are never part of any SQL text: the
+`job` column is read from the files.
 
 A lake on S3 is read through its s3fs filesystem registered in DuckDB (no httpfs extension, which
 cannot be downloaded in a closed network).
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -31,7 +34,8 @@ import pyarrow as pa
 
 from gtlake.errors import LakeError, one_line
 from gtlake.schemas import FILE_SCHEMAS, PARTITION_COLUMNS
-from gtlake.storage import Location, register_duckdb, store_errors
+from gtlake.snapshot import LakeFile, Snapshot, take
+from gtlake.storage import Location, register_duckdb
 
 
 def _default_sql_dir() -> Path:
@@ -80,14 +84,6 @@ def lake_url(lake: Location) -> str:
     return f"s3://{lake.root}" if lake.is_s3 else lake.root
 
 
-def table_glob(lake: Location, table: str) -> str:
-    """The table's Parquet files. On S3 `**` makes one paginated listing of the table's prefix
-    (`*/*/` would list every job's prefix, twice); the lake holds nothing else below a table."""
-    if lake.is_s3:
-        return f"{lake_url(lake)}/{table}/**/*.parquet"
-    return f"{lake_url(lake)}/{table}/*/*/*.parquet"
-
-
 def _duckdb_types(con: duckdb.DuckDBPyConnection, schema: pa.Schema) -> list[str]:
     """The DuckDB type of each column, as DuckDB itself maps the Arrow type."""
     empty = schema.empty_table()
@@ -103,26 +99,26 @@ def empty_select(con: duckdb.DuckDBPyConnection, schema: pa.Schema) -> str:
     return "select\n    " + ",\n    ".join(columns) + "\nwhere false"
 
 
-def parquet_select(lake: Location, table: str, schema: pa.Schema) -> str:
-    """A select of the table's columns over its Hive-partitioned Parquet files."""
-    columns = ", ".join(sql_name(name) for name in schema.names)
-    hive_types = ", ".join(f"{sql_string(c)}: 'varchar'" for c in PARTITION_COLUMNS)
-    return (
-        f"select {columns}\nfrom read_parquet(\n    {sql_string(table_glob(lake, table))},\n"
-        f"    hive_partitioning = true,\n    hive_types = {{{hive_types}}},\n"
-        "    hive_types_autocast = false\n)"
-    )
+def files_select(files: list[LakeFile], schema: pa.Schema) -> str:
+    """A select of the table's columns over an explicit list of its data files.
 
-
-def has_files(lake: Location, table: str) -> bool:
-    fs = lake.fs()
-    try:
-        with store_errors():
-            return bool(fs.glob(lake.join(table, "*", "*", "*.parquet")))
-    except FileNotFoundError:
-        return False
-    except OSError as exc:
-        raise LakeError(f"cannot list {lake.url}/{table}: {exc}") from exc
+    A data file stores `job` (the exact name) but not `type` (decided at the end of a job), so
+    the files are grouped by type, each group a `read_parquet` of its list with `type` a
+    constant; a filter on `type` skips whole groups, a filter on `job` skips files by their
+    statistics (each file holds one job).
+    """
+    by_type: dict[str, list[str]] = {}
+    for f in files:
+        by_type.setdefault(f.type, []).append(f.uri)
+    own = ", ".join(sql_name(n) for n in schema.names if n not in PARTITION_COLUMNS)
+    parts = []
+    for task_type, uris in sorted(by_type.items()):
+        listed = ",\n        ".join(sql_string(u) for u in uris)
+        parts.append(
+            f'select "job", {sql_string(task_type)} as "type", {own}\n'
+            f"from read_parquet([\n        {listed}\n    ], hive_partitioning = false)"
+        )
+    return "\nunion all\n".join(parts)
 
 
 def sql_files(sql_dir: Path = SQL_DIR) -> list[Path]:
@@ -136,25 +132,23 @@ def sql_files(sql_dir: Path = SQL_DIR) -> list[Path]:
     return [*tables, *analysis, *rest]
 
 
-def create_views(con: duckdb.DuckDBPyConnection, lake: Location, sql_dir: Path = SQL_DIR) -> None:
-    """Create the `parquet.<table>` reads and every view of `sql_dir` in `con`."""
+def create_views(
+    con: duckdb.DuckDBPyConnection,
+    lake: Location,
+    sql_dir: Path = SQL_DIR,
+    snap: Snapshot | None = None,
+) -> Snapshot:
+    """Create the `parquet.<table>` reads of one snapshot (`snap`, else the lake's now) and
+    every view of `sql_dir` in `con`; return the snapshot."""
     register_duckdb(con, lake)
+    snap = snap if snap is not None else take(lake)
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
     schemas = table_schemas()
     for table, schema in schemas.items():
         name = f"{RAW_SCHEMA}.{sql_name(table)}"
-        try:
-            con.execute(f"create or replace view {name} as\n{parquet_select(lake, table, schema)}")
-        except duckdb.IOException as exc:
-            if "No files found" not in str(exc):
-                raise LakeError(
-                    f"cannot read table {table} of {lake.url}: {one_line(str(exc))}"
-                ) from exc
-            _create(con, name, empty_select(con, schema), f"table {table}")
-        except duckdb.Error as exc:
-            raise LakeError(
-                f"cannot read table {table} of {lake.url}: {one_line(str(exc))}"
-            ) from exc
+        files = snap.files.get(table, [])
+        body = files_select(files, schema) if files else empty_select(con, schema)
+        _create(con, name, body, f"table {table}")
     files = sql_files(sql_dir)
     defined = {p.stem for p in files}
     for table in schemas:
@@ -162,6 +156,7 @@ def create_views(con: duckdb.DuckDBPyConnection, lake: Location, sql_dir: Path =
             _create(con, sql_name(table), f"select * from {RAW_SCHEMA}.{sql_name(table)}", table)
     for path in files:
         _create(con, sql_name(path.stem), path.read_text(encoding="utf-8"), str(path))
+    return snap
 
 
 def _create(con: duckdb.DuckDBPyConnection, name: str, body: str, where: str) -> None:
@@ -172,37 +167,63 @@ def _create(con: duckdb.DuckDBPyConnection, name: str, body: str, where: str) ->
         raise LakeError(f"{where}: cannot create view {name}: {one_line(str(exc))}") from exc
 
 
-def connect(lake: Location, database: str = ":memory:") -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection holding the lake's views (in memory unless `database` is a file)."""
+def connect(
+    lake: Location, database: str = ":memory:", as_of: int | datetime | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection holding the lake's views over one snapshot (taken now, or as of a
+    `jobs` version or a time), in memory unless `database` is a file. The connection keeps
+    reading that snapshot, whatever ingests commit meanwhile (until `gtlake vacuum` removes
+    files older than its retention)."""
     if not lake.is_s3 and not os.path.isdir(lake.root):
         raise LakeError(f"lake {lake.url} does not exist or is not a directory")
+    snap = take(lake, as_of)
     con = duckdb.connect(database)
     try:
         con.execute("set TimeZone = 'UTC'")
-        create_views(con, lake)
+        create_views(con, lake, snap=snap)
     except BaseException:
         con.close()
         raise
     return con
 
 
-def write_database(lake: Location, path: str) -> None:
-    """Write a DuckDB database file at `path` holding the lake's views.
+# DuckDB 1.0 and later open a database file written with this storage version.
+STORAGE_VERSION = "v1.0.0"
+
+
+def write_database(lake: Location, path: str, as_of: int | datetime | None = None) -> None:
+    """Write a DuckDB database file at `path` holding the lake's views over one snapshot.
+
+    The views name every data file explicitly (no listing, no extension: DuckDB's own Parquet
+    reader), so the file keeps showing the snapshot it was written from until it is written
+    again (or `gtlake vacuum` removes the files). It is written with STORAGE_VERSION, so DuckDB
+    1.x clients (most BI drivers) open it too. An S3 lake's files are named `s3://...`: a client
+    needs S3 access (the httpfs extension with credentials, or an fsspec filesystem registered
+    as `gtlake.connect` does).
 
     The file is built at a temporary path next to `path` and moved into place with
-    `os.replace`, so a reader (or a second writer) never sees a half-written file. The views
-    name the lake by absolute path or s3 URL; a client reading an S3 lake from the file needs its
-    own S3 access (httpfs, or an fsspec filesystem registered as here). A table that had no file
-    when the database was written stays an empty view until the file is written again.
+    `os.replace`, so a reader (or a second writer) never sees a half-written file.
     """
     target = os.path.abspath(path)
     folder = os.path.dirname(target)
     os.makedirs(folder, exist_ok=True)
     temporary = os.path.join(folder, f".{os.path.basename(target)}.{uuid.uuid4().hex}.tmp")
+    if not lake.is_s3 and not os.path.isdir(lake.root):
+        raise LakeError(f"lake {lake.url} does not exist or is not a directory")
+    snap = take(lake, as_of)
     try:
-        con = connect(lake, temporary)
+        con = duckdb.connect(":memory:")
         try:
-            con.execute("checkpoint")
+            con.execute("set TimeZone = 'UTC'")
+            con.execute(
+                f"attach {sql_string(temporary)} as views_file "
+                f"(storage_version {sql_string(STORAGE_VERSION)})"
+            )
+            con.execute("use views_file")
+            create_views(con, lake, snap=snap)
+            con.execute("checkpoint views_file")
+            con.execute("use memory")
+            con.execute("detach views_file")
         finally:
             con.close()
         os.replace(temporary, target)

@@ -1,54 +1,67 @@
-"""Writing one job's partitions: stage every table's Parquet file, then swap them into the lake.
+"""Writing one job's data files: one Parquet file per table, streamed block by block.
 
-A job's rows are streamed, block by block, into `<lake>/_staging/<id>/` (one Parquet file per
-table, one row group per block). On commit each `<lake>/<table>/job=<job>/` directory is exchanged
-with its staged replacement in one `renameat2(RENAME_EXCHANGE)` call, so a reader of a local lake
-sees either the old partition or the new one, never a mix (where the kernel or filesystem lacks the
-call, two renames leave a moment with neither, still never a mix). Tables are swapped one after the
-other: for that moment a reader can see the new `objects` beside the old `labels`.
+The files are written where they will stay, under the table's folder
+(`<lake>/<table>/<key>/part-<ingest_id>.parquet`); nothing refers to them until the lake
+commits them (`gtlake.lake.Committer`), so a reader never sees a file being written, and a run
+killed before its commit leaves only unreferenced files, which `gtlake vacuum` removes. An S3
+lake's files are written to a local temporary folder and uploaded when the job is finished (a PUT
+is atomic; the upload is still invisible until the commit).
 
-An S3 lake is staged in a local temporary directory and committed by `commit_s3`: every table's
-file is uploaded (concurrently) over the same key, `<table>/job=<job>/type=<type>/part-0.parquet`
-(a PUT replaces an object atomically, so a reader gets the old file or the new one, never both),
-then the job's leftover keys (another `type=`, tables that now have no rows) are removed in one
-bulk delete, and the `jobs` row (the ingest state) is uploaded last. The README says what a
-reader can see meanwhile.
+`<key>` is a bounded, directory-safe form of the job name (see `job_key`); the full name is the
+`job` column of every row and the `job` partition value in the Delta log.
 """
 
 from __future__ import annotations
 
-import ctypes
+import contextlib
+import hashlib
 import os
+import re
 import shutil
 import tempfile
-import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from gtlake.errors import LakeError
-from gtlake.schemas import FILE_SCHEMAS, TABLES
-from gtlake.storage import Location, partition_dir, partition_value, store_errors
+from gtlake.schemas import FILE_SCHEMAS, INGEST_ID, TABLES, stored_schema
+from gtlake.storage import Location
 
-PART = "part-0.parquet"
-STAGING = "_staging"
+STAGING_PREFIX = "gtlake-staging-"
 # Snappy: Parquet's usual codec, read everywhere, and about twice as fast to write as zstd here.
 # Dictionary encoding only where values repeat, and no min/max statistics on the free-text and JSON
 # columns (large_string): nobody filters on the text of a whole line, and the statistics of a
 # multi-kilobyte string would only fatten the footer.
 _NO_DICTIONARY = {"object_id", "source_ref", "source", "text", "comment", "path", "etag"}
+_KEY_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+KEY_PREFIX_CHARS = 60
 
 
 def _write_options(table: str) -> dict[str, Any]:
-    fields = [f for f in FILE_SCHEMAS[table] if f.type != pa.large_string()]
+    fields = [f for f in stored_schema(table) if f.type != pa.large_string()]
     return {
         "compression": "snappy",
         "use_dictionary": [f.name for f in fields if f.name not in _NO_DICTIONARY],
         "write_statistics": [f.name for f in fields],
     }
+
+
+def job_key(job: str) -> str:
+    """The folder of a job's files: at most 60 safe characters of the name and a hash of it.
+
+    Local file systems limit a path component to 255 bytes, S3 allows 1,024-byte keys, so the
+    folder cannot be the name itself; the hash keeps names that differ only in other characters
+    apart. Readers never parse it: `job` comes from the rows and the Delta log.
+    """
+    digest = hashlib.sha256(job.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    readable = _KEY_CHARS.sub("_", job)[:KEY_PREFIX_CHARS].strip("._") or "job"
+    # no `=`: a folder `job=...` would make path-parsing readers (polars, DuckDB's
+    # hive_partitioning) take the folder name for the job's
+    return f"{readable}-{digest}"
 
 
 def to_arrow(
@@ -69,172 +82,165 @@ def to_arrow(
     return pa.Table.from_arrays(built, schema=schema)
 
 
-class JobWriter:
-    """Streams a job's tables into staging files and commits them as the job's partitions."""
+@dataclass(frozen=True)
+class DataFile:
+    """A written (not yet committed) file: its path inside the table's folder, size and rows."""
 
-    def __init__(self, lake: Location, job: str) -> None:
+    path: str
+    size: int
+    rows: int
+
+
+class JobWriter:
+    """Streams a job's tables into Parquet files, one per table, tagged with the ingest id."""
+
+    def __init__(self, lake: Location, job: str, ingest_id: str) -> None:
         self.lake = lake
         self.job = job
+        self.ingest_id = ingest_id
+        self.key = job_key(job)
         self._writers: dict[str, pq.ParquetWriter] = {}
         self.rows: dict[str, int] = dict.fromkeys(TABLES, 0)
-        try:
-            if lake.is_s3:
-                self.staging = tempfile.mkdtemp(prefix="gtlake-staging-")
-            else:
-                # One directory per job, beside the tables (no reader looks there), so that
-                # concurrent jobs never create or remove a directory another one uses.
-                self.staging = lake.join(f"{STAGING}-{uuid.uuid4().hex}")
-                os.makedirs(self.staging)
-        except OSError as exc:
-            raise LakeError(f"cannot write the lake at {lake.url}: {exc.strerror}") from exc
+        self.staging: str | None = None
+        self._moved: list[str] = []
+        if lake.is_s3:
+            self.staging = tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-")
+
+    def relative(self, table: str, task_type: str | None = None) -> str:
+        """The file's path inside the table's folder (as the Delta log names it): while it is
+        written `<key>/part-<ingest_id>.parquet`, finished `<key>/type=<type>/part-...` (readers
+        that take partition values from paths, like polars' `scan_delta`, find `type` there;
+        `job` and `ingest_id` are columns of the file)."""
+        name = f"part-{self.ingest_id}.parquet"
+        if task_type is None:
+            return f"{self.key}/{name}"
+        return f"{self.key}/type={quote(task_type, safe='')}/{name}"
 
     def _path(self, table: str) -> str:
-        return os.path.join(self.staging, table, PART)
+        if self.staging is not None:
+            return os.path.join(self.staging, table, self.relative(table))
+        return self.lake.join(table, self.relative(table))
 
     def write(self, table: str, data: pa.Table) -> None:
         if data.num_rows == 0:
             return
         writer = self._writers.get(table)
-        if writer is None:
-            os.makedirs(os.path.dirname(self._path(table)), exist_ok=True)
-            writer = pq.ParquetWriter(
-                self._path(table), FILE_SCHEMAS[table], **_write_options(table)
-            )
-            self._writers[table] = writer
-        writer.write_table(data)
+        path = self._path(table)
+        try:
+            if writer is None:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                writer = pq.ParquetWriter(path, stored_schema(table), **_write_options(table))
+                self._writers[table] = writer
+            writer.write_table(self._tagged(table, data))
+        except OSError as exc:
+            raise LakeError(f"cannot write {path}: {exc.strerror or exc}") from exc
         self.rows[table] += data.num_rows
 
+    def _tagged(self, table: str, data: pa.Table) -> pa.Table:
+        n = data.num_rows
+        job = pa.repeat(pa.scalar(self.job, pa.string()), n)
+        ingest = pa.repeat(pa.scalar(self.ingest_id, pa.string()), n)
+        columns = [job, ingest, *data.columns]
+        return pa.Table.from_arrays(columns, schema=stored_schema(table))
+
     def close_table(self, table: str) -> str | None:
-        """Finish a table's staged file and return its path (None when it has no rows)."""
+        """Finish a table's file and return its path (None when it has no rows)."""
         writer = self._writers.pop(table, None)
         if writer is not None:
             writer.close()
         return self._path(table) if self.rows[table] else None
 
     def rewrite_staged(self, table: str, fix: Callable[[pa.Table], pa.Table]) -> None:
-        """Rewrite a staged table row group by row group through `fix` (for a column decided
-        late); memory stays that of one row group."""
+        """Rewrite a table's file row group by row group through `fix` (for a column decided
+        late); memory stays that of one row group. `fix` sees the table's own columns."""
         path = self.close_table(table)
         if path is None:
             return
         fixed = path + ".fixed"
         source = pq.ParquetFile(path)
-        with pq.ParquetWriter(fixed, FILE_SCHEMAS[table], **_write_options(table)) as out:
+        own = FILE_SCHEMAS[table].names
+        with pq.ParquetWriter(fixed, stored_schema(table), **_write_options(table)) as out:
             for index in range(source.num_row_groups):
-                out.write_table(fix(source.read_row_group(index)))
+                group = source.read_row_group(index)
+                out.write_table(self._tagged(table, fix(group.select(own))))
         source.close()
         os.replace(fixed, path)
 
-    def commit(self, task_type: str) -> None:
-        """Swap every table's `job=<job>` directory for the staged one (tables without rows are
-        removed from the job's partition)."""
-        for table in list(self._writers):
-            self.close_table(table)
-        if self.lake.is_s3:
-            staged = {t: self._path(t) for t in TABLES if os.path.exists(self._path(t))}
-            try:
-                commit_s3(self.lake, self.job, task_type, staged)
-            finally:
-                self.abort()
-            return
-        job_dir = f"job={partition_value(self.job)}"
-        type_dir = f"type={partition_value(task_type)}"
-        for table in TABLES:
-            staged_file = self._path(table)
-            target = os.path.join(self.lake.root, table, job_dir)
-            if os.path.exists(staged_file):
-                new_dir = os.path.join(self.staging, table, job_dir)
-                os.makedirs(os.path.join(new_dir, type_dir))
-                os.rename(staged_file, os.path.join(new_dir, type_dir, PART))
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                _swap_in(new_dir, target)
-            elif os.path.isdir(target):
-                old = os.path.join(self.staging, table, "old")
-                os.makedirs(os.path.dirname(old), exist_ok=True)
-                os.rename(target, old)
-        self.abort()
+    def finish(self, task_type: str) -> dict[str, DataFile]:
+        """Close every file and move it to its place (upload it to an S3 lake); {table: file}
+        of the tables with rows. The files are still unreferenced: committing them is
+        `gtlake.lake`'s part."""
+        try:
+            for table in list(self._writers):
+                self.close_table(table)
+            files = {}
+            for table in TABLES:
+                if self.rows[table]:
+                    size = os.path.getsize(self._path(table))
+                    files[table] = DataFile(self.relative(table, task_type), size, self.rows[table])
+            if self.staging is not None:
+                pairs = [(self._path(t), self.lake.join(t, f.path)) for t, f in files.items()]
+                _upload(self.lake.fs(), pairs)
+            else:
+                for table, f in files.items():
+                    target = self.lake.join(table, f.path)
+                    os.makedirs(os.path.dirname(target), exist_ok=True)
+                    os.replace(self._path(table), target)
+                    self._moved.append(target)
+        except OSError as exc:
+            raise LakeError(f"cannot write job {self.job!r} to {self.lake.url}: {exc}") from exc
+        finally:
+            if self.staging is not None:
+                shutil.rmtree(self.staging, ignore_errors=True)
+        return files
 
     def abort(self) -> None:
+        """Drop what was written (never raises: a full disk must not stop the next job)."""
         for writer in self._writers.values():
-            writer.close()
+            with contextlib.suppress(Exception):  # the file is removed below either way
+                writer.close()
         self._writers.clear()
-        shutil.rmtree(self.staging, ignore_errors=True)
+        if self.staging is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            return
+        for path in self._moved:
+            with contextlib.suppress(OSError):
+                os.remove(path)
+        for table in TABLES:
+            for path in (self._path(table), self._path(table) + ".fixed"):
+                with contextlib.suppress(OSError):
+                    os.remove(path)
 
 
-STATE_TABLE = "jobs"
-
-
-def commit_s3(lake: Location, job: str, task_type: str, staged: dict[str, str]) -> None:
-    """Replace the job's partitions in an S3 lake with the `staged` local files, by table.
-
-    1. upload every data table's file over `<table>/job=<job>/type=<type>/part-0.parquet`,
-       concurrently; 2. delete, in one bulk request, the job's other keys of those tables (an
-    old `type=`, or a table without rows now); 3. upload the `jobs` file; 4. delete its leftover.
-    The state goes last so that a commit cut short leaves the old fingerprint and the next ingest
-    redoes the job.
-    """
-    fs = lake.fs()
-    job_dir = f"job={partition_value(job)}"
-    target = {t: lake.join(partition_dir(t, job, task_type), PART) for t in staged}
+def remove_stale_staging() -> None:
+    """Remove the local staging folders of S3 ingests whose process is gone (killed)."""
+    folder = tempfile.gettempdir()
     try:
-        with store_errors():
-            existing = _list_job_keys(fs, [lake.join(t) for t in TABLES], f"{job_dir}/")
-            data = [t for t in staged if t != STATE_TABLE]
-            _upload(fs, [(staged[t], target[t]) for t in data])
-            keep = set(target.values())
-            old_data = [
-                k for k in existing if k not in keep and not _in_table(lake, k, STATE_TABLE)
-            ]
-            if old_data:
-                fs.rm(old_data)
-            if STATE_TABLE in staged:
-                _upload(fs, [(staged[STATE_TABLE], target[STATE_TABLE])])
-            old_state = [k for k in existing if k not in keep and _in_table(lake, k, STATE_TABLE)]
-            if old_state:
-                fs.rm(old_state)
-    except OSError as exc:
-        raise LakeError(f"cannot commit job {job!r} to the lake {lake.url}: {exc}") from None
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if not name.startswith(STAGING_PREFIX):
+            continue
+        pid = name[len(STAGING_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
 
 
-def _in_table(lake: Location, key: str, table: str) -> bool:
-    return key.startswith(lake.join(table) + "/")
-
-
-def _list_job_keys(fs, tables: list[str], job_dir: str) -> list[str]:
-    """Every key of `job_dir` in each table, listed concurrently (one LIST each, from threads:
-    the filesystem's public calls are thread-safe and run on its own event loop). `find` with a
-    `prefix` lists exactly that prefix and makes no HEAD when it holds nothing."""
-    with ThreadPoolExecutor(max_workers=min(len(tables), 16) or 1) as pool:
-        found = list(pool.map(lambda table: fs.find(table, prefix=job_dir), tables))
-    return [key for keys in found for key in keys]
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _upload(fs, pairs: list[tuple[str, str]]) -> None:
-    """PUT local files to keys, concurrently (`put` with lists runs the uploads together)."""
+    """PUT local files to keys (fsspec uploads a list concurrently)."""
     if pairs:
         fs.put([local for local, _ in pairs], [key for _, key in pairs])
 
 
-_RENAME_EXCHANGE = 2
-_AT_FDCWD = -100
-try:
-    _renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
-except (AttributeError, OSError):  # pragma: no cover - non-glibc platforms
-    _renameat2 = None
-
-
-def _swap_in(new_dir: str, target: str) -> None:
-    """Put `new_dir` at `target`; the old `target` ends up at `new_dir` (to be deleted)."""
-    if not os.path.exists(target):
-        os.rename(new_dir, target)
-        return
-    if _renameat2 is not None:
-        done = _renameat2(
-            _AT_FDCWD, os.fsencode(new_dir), _AT_FDCWD, os.fsencode(target), _RENAME_EXCHANGE
-        )
-        if done == 0:
-            return
-    parked = new_dir + ".old"
-    os.rename(target, parked)
-    os.rename(new_dir, target)
-    os.rename(parked, new_dir)
+__all__ = ["INGEST_ID", "DataFile", "JobWriter", "job_key", "to_arrow"]

@@ -9,6 +9,7 @@ most of a test's time); everything gtlake does still goes through the S3 API.
 from __future__ import annotations
 
 import http.client
+import os
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -197,26 +198,24 @@ def _handler(proxy: S3Proxy) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def _store():
-    """moto's in-process S3 store, which the ThreadedMotoServer of this process serves."""
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.s3.models import s3_backends
+def put_object(bucket: str, key: str, data: bytes, endpoint: str | None = None) -> None:
+    """Seed one object (straight to the server, not through a proxy under test)."""
+    import boto3
 
-    return s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
-
-
-def put_object(bucket: str, key: str, data: bytes) -> None:
-    """Seed one object straight into moto's store (no HTTP: seeding is not under test)."""
-    _store().put_object(bucket, key, data)
+    client = boto3.client(
+        "s3", endpoint_url=endpoint or os.environ["AWS_ENDPOINT_URL"], region_name="us-east-1"
+    )
+    client.put_object(Bucket=bucket, Key=key, Body=data)
 
 
-def seed_tree(bucket: str, prefix: str, root) -> int:
+def seed_tree(bucket: str, prefix: str, root, endpoint: str | None = None) -> int:
     """Seed every file under the local directory `root` at `<prefix>/<relative path>`."""
     from pathlib import Path
 
     count = 0
     for path in sorted(Path(root).rglob("*")):
         if path.is_file():
-            put_object(bucket, f"{prefix}/{path.relative_to(root).as_posix()}", path.read_bytes())
+            key = f"{prefix}/{path.relative_to(root).as_posix()}"
+            put_object(bucket, key, path.read_bytes(), endpoint)
             count += 1
     return count

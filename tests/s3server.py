@@ -1,13 +1,19 @@
 """A real S3 API server for tests: moto's server on 127.0.0.1, on a free port.
 
-`s3_server` (session-scoped) starts one server and sets AWS_* environment variables so that s3fs
-and boto3 reach it; `s3_bucket` gives each test a fresh, empty bucket.
+`s3_server` (session-scoped) starts one server and sets AWS_* environment variables so that s3fs,
+boto3 and deltalake reach it; `s3_bucket` gives each test a fresh, empty bucket.
+
+The server runs in its own process: deltalake (Rust) holds the GIL during some calls while it
+waits for the store, so a server thread in the test process would never answer.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +30,7 @@ def free_port() -> int:
 @dataclass
 class S3Server:
     endpoint_url: str
-    server: object
+    server: MotoProcess
 
     def client(self):
         import boto3
@@ -35,12 +41,44 @@ class S3Server:
         self.server.stop()
 
 
+class MotoProcess:
+    """moto's S3 server in a child process (the ThreadedMotoServer interface: start, stop)."""
+
+    def __init__(self, ip_address: str = "127.0.0.1", port: int = 0) -> None:
+        self.ip_address, self.port = ip_address, port
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", self.ip_address, "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("moto server exited at start")
+            with socket.socket() as sock:
+                if sock.connect_ex((self.ip_address, self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("moto server did not start within 30 s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[S3Server]:
-    from moto.server import ThreadedMotoServer
-
     port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = MotoProcess(ip_address="127.0.0.1", port=port)
     server.start()
     saved = {k: os.environ.get(k) for k in _ENV}
     os.environ.update(

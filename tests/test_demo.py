@@ -6,13 +6,15 @@ import hashlib
 from pathlib import Path
 
 import orjson
-import pyarrow.dataset as ds
 import pytest
 
 from gtlake import demo, jobfiles, synthetic
 from gtlake.ingest import ingest
 from gtlake.storage import Location
 from tests.conftest import gtlake
+from tests.lakeread import lake_table as read_lake_table
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # Every job of the sample tree and its own task type.
 SAMPLE_JOBS = {
@@ -91,7 +93,7 @@ def output_lines(root: Path, job: str) -> list[dict]:
 
 
 def lake_table(lake: Path, table: str) -> list[dict]:
-    return ds.dataset(lake / table, partitioning="hive").to_table().to_pylist()
+    return read_lake_table(lake, table).to_pylist()
 
 
 # -- the sample tree ----------------------------------------------------------------------------

@@ -9,12 +9,12 @@ from __future__ import annotations
 import shutil
 
 import orjson
-import pyarrow.dataset as ds
 import pytest
 
 from gtlake import cli
 from gtlake.ingest import ingest
 from gtlake.storage import Location
+from tests.lakeread import lake_table
 from tests.s3proxy import S3Proxy, put_object
 
 OUTPUT = "manifests/output/output.manifest"
@@ -58,7 +58,7 @@ def proxy(s3_server):
 
 
 def _jobs(lake: Location) -> dict[str, dict]:
-    table = ds.dataset(lake.join("jobs"), filesystem=lake.fs(), partitioning="hive").to_table()
+    table = lake_table(lake, "jobs")
     return {row["job"]: row for row in table.to_pylist()}
 
 
@@ -118,7 +118,7 @@ def test_in_progress_job_becomes_complete(source, proxy, tmp_path):
     assert [name for name, j in report.items() if not j.skipped] == ["running"]
     running = _jobs(lake)["running"]
     assert (running["status"], running["lines"], running["labeled_lines"]) == ("complete", 4, 4)
-    iterations = ds.dataset(lake.join("iterations"), partitioning="hive").to_table().to_pylist()
+    iterations = lake_table(lake, "iterations").to_pylist()
     assert [(r["job"], r["iteration"], r["lines"], r["labeled_lines"]) for r in iterations] == [
         ("running", 1, 4, 2)
     ]
@@ -141,12 +141,12 @@ def test_a_job_gone_from_the_source_keeps_its_partitions(s3_server, source, prox
     report = _run(source, lake, proxy)
     assert "gone" not in report and all(j.skipped for j in report.values())
     assert "gone" in _jobs(lake)
-    responses = ds.dataset(lake.join("worker_responses"), partitioning="hive").to_table()
+    responses = lake_table(lake, "worker_responses")
     assert "gone" in responses["job"].to_pylist()
 
 
 def _objects(lake) -> dict[str, int]:
-    table = ds.dataset(lake / "objects", partitioning="hive").to_table(columns=["job"])
+    table = lake_table(lake, "objects")
     jobs = table["job"].to_pylist()
     return {job: jobs.count(job) for job in sorted(set(jobs))}
 

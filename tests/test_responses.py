@@ -6,7 +6,6 @@ import io
 from datetime import UTC, datetime
 
 import orjson
-import pyarrow.dataset as ds
 import pytest
 
 from gtlake.consolidation import consolidation_rows
@@ -15,6 +14,7 @@ from gtlake.iterations import count_lines
 from gtlake.responses import worker_response_rows, workforce
 from gtlake.storage import Location
 from tests.conftest import write_job
+from tests.lakeread import lake_table
 
 IC = "sagemaker-examples/annotation_consolidation_ic_data/worker-response"
 NEW_SHAPE = {
@@ -160,7 +160,7 @@ def test_ingest_fills_the_new_tables_and_quarantines_bad_files(tmp_path, real):
     assert not report.failed and report.jobs[0].quarantined == 0
 
     def table(name):
-        return ds.dataset(lake / name, partitioning="hive").to_table().to_pylist()
+        return lake_table(lake, name).to_pylist()
 
     responses = table("worker_responses")
     assert [(r["job"], r["type"], r["workforce"]) for r in responses] == [

@@ -24,6 +24,7 @@ from gtlake.export import export_lines
 from gtlake.ingest import ingest
 from gtlake.storage import Location
 from tests.conftest import write_job
+from tests.lakeread import lake_table
 
 HIVE = ds.partitioning(pa.schema([("job", pa.string()), ("type", pa.string())]), flavor="hive")
 
@@ -237,5 +238,5 @@ def test_nothing_lost_and_export_round_trips(
 def _read(lake: Path, table: str) -> list[dict]:
     if not (lake / table).is_dir():
         return []
-    data = ds.dataset(str(lake / table), format="parquet", partitioning=HIVE).to_table()
+    data = lake_table(lake, table)
     return sorted(data.to_pylist(), key=lambda r: r["line"])
