@@ -22,7 +22,6 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -62,6 +61,14 @@ def job_key(job: str) -> str:
     # no `=`: a folder `job=...` would make path-parsing readers (polars, DuckDB's
     # hive_partitioning) take the folder name for the job's
     return f"{readable}-{digest}"
+
+
+def type_folder(task_type: str) -> str:
+    """`type=<type>`: task types are `[a-z0-9-]` (an unknown one with other characters gets them
+    replaced and a hash, as `job_key` does: the Delta log percent-encodes `%` in paths)."""
+    if not _KEY_CHARS.search(task_type) and task_type and len(task_type) <= KEY_PREFIX_CHARS:
+        return f"type={task_type}"
+    return f"type={job_key(task_type)}"
 
 
 def to_arrow(
@@ -114,7 +121,7 @@ class JobWriter:
         name = f"part-{self.ingest_id}.parquet"
         if task_type is None:
             return f"{self.key}/{name}"
-        return f"{self.key}/type={quote(task_type, safe='')}/{name}"
+        return f"{self.key}/{type_folder(task_type)}/{name}"
 
     def _path(self, table: str) -> str:
         if self.staging is not None:
