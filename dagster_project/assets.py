@@ -2,19 +2,21 @@
 
 Materializing one job partition is one `gtlake.ingest.ingest_job` call, which replaces that job's
 partition of every table at once; the tables are therefore one `multi_asset` that cannot be
-subset. The asset specs are generated from `gtlake.schemas.TABLES`, so a table added to the
-library appears here without a change. The views file is unpartitioned and depends on every table.
+subset. The asset specs are generated from `gtlake.schemas.TABLES` (column schemas with the
+descriptions of `gtlake.schemas.COLUMN_DESCRIPTIONS`), so a table added to the library appears
+here without a change. Every table depends on the Ground Truth output (`dagster_project.source`);
+the views (`dagster_project.views`) depend on the tables, and the views file on the views.
 """
 
 from typing import Any
 
 import dagster as dg
 
-from dagster_project import viewsfile
 from dagster_project.partitions import jobs_partitions
 from dagster_project.resources import GtlakeResource
+from dagster_project.source import SOURCE_KEY, observation
 from gtlake.ingest import JobResult, ingest_job
-from gtlake.schemas import FILE_SCHEMAS, TABLES, full_schema
+from gtlake.schemas import FILE_SCHEMAS, TABLES, column_description, full_schema
 from gtlake.storage import Location
 from gtlake.writer import job_key
 
@@ -31,12 +33,13 @@ def table_key(table: str) -> dg.AssetKey:
 
 
 def column_schema(table: str) -> dg.TableSchema:
-    """A table's columns (partition columns first) in Dagster's metadata format."""
+    """A table's columns (partition columns first), described, in Dagster's metadata format."""
     return dg.TableSchema(
         columns=[
             dg.TableColumn(
                 name=f.name,
                 type=str(f.type),
+                description=column_description(table, f.name),
                 constraints=dg.TableColumnConstraints(nullable=f.nullable),
             )
             for f in full_schema(table)
@@ -53,6 +56,7 @@ TABLE_SPECS = [
     dg.AssetSpec(
         table_key(table),
         description=_describe(table),
+        deps=[SOURCE_KEY],
         partitions_def=jobs_partitions,
         group_name=GROUP,
         kinds={"delta"},
@@ -101,6 +105,7 @@ def table_metadata(
 def lake_tables(context: dg.AssetExecutionContext, gtlake: GtlakeResource):
     job = gtlake.find_job(context.partition_key)
     lake = gtlake.lake_location()
+    context.log_event(observation(job))  # the source as this run found it
     result = ingest_job(job, lake, gtlake.source_location())
     fingerprint = job.fingerprint()
     context.log.info(
@@ -113,22 +118,3 @@ def lake_tables(context: dg.AssetExecutionContext, gtlake: GtlakeResource):
             metadata=table_metadata(table, result, lake, fingerprint),
             data_version=dg.DataVersion(fingerprint),
         )
-
-
-@dg.asset(
-    key=VIEWS_KEY,
-    deps=[spec.key for spec in TABLE_SPECS],
-    group_name=GROUP,
-    kinds={"duckdb"},
-    pool=VIEWS_POOL,
-    description="The DuckDB file holding one view per table and the analysis views over the lake.",
-)
-def duckdb_views(gtlake: GtlakeResource) -> dg.MaterializeResult:
-    names = viewsfile.refresh(gtlake.lake_location(), gtlake.views)
-    return dg.MaterializeResult(
-        metadata={
-            "path": dg.MetadataValue.path(gtlake.views),
-            "views": dg.MetadataValue.int(len(names)),
-            "view_names": ", ".join(names),
-        }
-    )

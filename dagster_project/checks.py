@@ -2,10 +2,15 @@
 
 Dagster 1.13 supports partitioned asset checks (`partitions_def` on `AssetCheckSpec`, a preview
 feature): each check is evaluated for one job partition, the partition of the run, and its result
-is recorded against that partition. The five checks run in one op (`job_checks`), so a run of a
-partition has three steps (tables, checks, views file), not seven: with the multiprocess,
+is recorded against that partition. The checks run in one op (`job_checks`), so a run of a
+partition has four steps (tables, checks, views, views file), not eight: with the multiprocess,
 Kubernetes or Celery executors every step is a process, a pod or a task. The op can be subset, so
 one check can be re-run alone. The rules themselves live in :mod:`dagster_project.quality`.
+
+Error-severity checks are blocking: when one fails, the check step fails and nothing downstream of
+the tables in that run (the views, the views file) is refreshed, and the views' automation waits
+until every blocking check passes. Warnings do not block. Every result carries the job it judged
+(`job` metadata), beside the partition it is recorded against.
 """
 
 import warnings
@@ -19,6 +24,7 @@ from dagster_project.assets import table_key
 from dagster_project.lakeread import read_partition
 from dagster_project.partitions import jobs_partitions
 from dagster_project.resources import GtlakeResource
+from gtlake.frames import references, resolve
 from gtlake.schemas import FILE_SCHEMAS
 
 # Checks on partitioned assets are a preview feature in Dagster 1.13; it is what we want.
@@ -94,6 +100,24 @@ def boxes_match_confidences(gtlake: GtlakeResource, job: str) -> quality.Verdict
     return quality.box_confidence_counts(labels, boxes)
 
 
+@_job_check("frames")
+def referenced_files_accounted_for(gtlake: GtlakeResource, job: str) -> quality.Verdict:
+    """Every sequence file that a video or point-cloud label of the job refers to (resolved in
+    the job directory as the ingest resolves it) is in `frames` or in `quarantine`."""
+    lake = gtlake.lake_location()
+    jobs = read_partition(lake, "jobs", job, ["label_attribute"])
+    own = jobs["label_attribute"][0].as_py() if jobs.num_rows else None
+    columns = ["line", "object_id", "attribute", "label_type", "value", "metadata"]
+    referenced = {}
+    for ref in references(read_partition(lake, "labels", job, columns)):
+        path = resolve(ref.uri, job, ref.attribute == own)
+        if path is not None:
+            referenced.setdefault(path, f"line {ref.line + 1} ({ref.attribute})")
+    loaded = set(read_partition(lake, "frames", job, ["file"])["file"].to_pylist())
+    quarantined = set(read_partition(lake, "quarantine", job, ["file"])["file"].to_pylist())
+    return quality.referenced_files_accounted(referenced, loaded, quarantined)
+
+
 @_job_check("quarantine", severity=dg.AssetCheckSeverity.WARN)
 def quarantine_empty(gtlake: GtlakeResource, job: str) -> quality.Verdict:
     """Nothing of the job went to quarantine (a warning, not an error: bad lines are kept, and
@@ -102,16 +126,18 @@ def quarantine_empty(gtlake: GtlakeResource, job: str) -> quality.Verdict:
     return quality.quarantine_empty(rows)
 
 
-def _spec(table: str, rule: Rule) -> dg.AssetCheckSpec:
+def _spec(table: str, rule: Rule, severity: dg.AssetCheckSeverity) -> dg.AssetCheckSpec:
     return dg.AssetCheckSpec(
         rule.__name__,
         asset=table_key(table),
         description=" ".join((rule.__doc__ or "").split()),
         partitions_def=jobs_partitions,
+        blocking=severity == dg.AssetCheckSeverity.ERROR,
+        metadata={"severity": severity.value},
     )
 
 
-CHECK_SPECS = [_spec(table, rule) for table, rule, _ in RULES]
+CHECK_SPECS = [_spec(table, rule, severity) for table, rule, severity in RULES]
 
 
 @dg.multi_asset_check(
@@ -132,5 +158,5 @@ def job_checks(context: dg.AssetCheckExecutionContext, gtlake: GtlakeResource):
             passed=verdict.passed,
             severity=severity,
             description=verdict.description,
-            metadata=verdict.metadata,
+            metadata={"job": context.partition_key, **verdict.metadata},
         )

@@ -199,3 +199,24 @@ def quarantine_empty(quarantine: pa.Table) -> Verdict:
         for row in quarantine.slice(0, EXAMPLES).to_pylist()
     ]
     return Verdict(False, f"{count} lines or files in quarantine", metadata)
+
+
+def referenced_files_accounted(
+    referenced: dict[str, str], loaded: set[str], quarantined: set[str]
+) -> Verdict:
+    """Every sequence file a label refers to ({path: "line N (attribute)"}) was read into
+    `frames` or is in `quarantine`."""
+    missing = {path: who for path, who in referenced.items() if path not in loaded | quarantined}
+    metadata: dict[str, Any] = {
+        "referenced_files": len(referenced),
+        "loaded": len(loaded & set(referenced)),
+        "quarantined": len(quarantined & set(referenced)),
+    }
+    if not missing:
+        return Verdict(True, f"{len(referenced)} referenced files: loaded or quarantined", metadata)
+    metadata["unaccounted"] = len(missing)
+    metadata["examples"] = [
+        {"file": path, "referred_to_by": who} for path, who in sorted(missing.items())[:EXAMPLES]
+    ]
+    description = f"{len(missing)} referenced files neither loaded nor quarantined"
+    return Verdict(False, description, metadata)

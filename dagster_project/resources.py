@@ -2,16 +2,20 @@
 
 Configured from the environment when the definitions load:
 
-- `GTLAKE_SOURCE`: the directory (or `s3://bucket/prefix`) holding one directory per labeling job;
-  default `build/sample`, the bundled sample tree (written there by `gtlake demo` when missing).
-- `GTLAKE_LAKE`: where the Parquet lake goes; default `./lake`.
+- `GTLAKE_SOURCE` (required): the directory (or `s3://bucket/prefix`) holding one directory per
+  labeling job. Without it the definitions refuse to load, with a message saying so, unless
+  `GTLAKE_DEMO=1` asks for the bundled demo jobs (written to `build/sample` on first use): a
+  daemon started without its environment must not fill a lake with demo data.
+- `GTLAKE_LAKE`: where the lake goes; default `./lake`.
 - `GTLAKE_VIEWS`: the DuckDB views file; default `<lake>/gtlake.duckdb` (`./gtlake.duckdb` when
   the lake is on S3: a DuckDB file is written locally).
 - `AWS_ENDPOINT_URL`: an S3-compatible endpoint for `s3://` paths; credentials come from the
   usual AWS chain.
 
-Relative local paths are resolved against the working directory when the definitions load, so
-step subprocesses and the web server's code server agree on them.
+A variable whose value is an absolute path or a URL is bound as `dg.EnvVar` (the UI shows the
+variable's name, not its value, and every run process reads it from its own environment). A
+relative path is resolved against the working directory when the definitions load and bound as
+that absolute path, so step subprocesses and the web server's code server agree on it.
 """
 
 from __future__ import annotations
@@ -29,12 +33,34 @@ from gtlake.storage import Location
 DEFAULT_SOURCE = os.path.join("build", "sample")
 DEFAULT_LAKE = "lake"
 VIEWS_FILE = "gtlake.duckdb"
+MISSING_SOURCE = (
+    "GTLAKE_SOURCE is not set: set it to the Ground Truth output (a directory or "
+    "s3://bucket/prefix holding one directory per labeling job), or set GTLAKE_DEMO=1 to load "
+    "the bundled demo jobs"
+)
+
+
+class ConfigurationError(Exception):
+    """The environment does not say where the Ground Truth output is."""
 
 
 def _absolute(url: str) -> str:
     if url.startswith(("s3://", "s3a://")):
         return url.rstrip("/")
     return os.path.abspath(os.path.expanduser(url))
+
+
+def _value(env: Mapping[str, str], name: str, bind: bool) -> str | None:
+    """The variable's value made absolute; a `dg.EnvVar` when `bind` and it needed no change."""
+    raw = env.get(name) or ""
+    if not raw:
+        return None
+    value = _absolute(raw)
+    return dg.EnvVar(name) if bind and value == raw else value
+
+
+def demo_requested(env: Mapping[str, str]) -> bool:
+    return (env.get("GTLAKE_DEMO") or "").strip().lower() in ("1", "true", "yes")
 
 
 class GtlakeResource(dg.ConfigurableResource):
@@ -44,22 +70,35 @@ class GtlakeResource(dg.ConfigurableResource):
     lake: str
     views: str
     endpoint_url: str | None = None
-    sample_default: bool = False  # the source is the bundled sample tree, written on first use
+    demo: bool = False  # the source is the bundled demo tree, written on first use
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> GtlakeResource:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, bind: bool = False
+    ) -> GtlakeResource:
+        """The resource the environment describes; `ConfigurationError` without a source.
+
+        With `bind`, variables are bound as `dg.EnvVar` (see the module's docstring): what the
+        definitions use. Without, every value is a plain string, usable outside a run.
+        """
         env = os.environ if environ is None else environ
-        source = env.get("GTLAKE_SOURCE") or ""
+        source = _value(env, "GTLAKE_SOURCE", bind)
+        demo = source is None and demo_requested(env)
+        if source is None and not demo:
+            raise ConfigurationError(MISSING_SOURCE)
         lake = _absolute(env.get("GTLAKE_LAKE") or DEFAULT_LAKE)
-        views = env.get("GTLAKE_VIEWS") or ""
-        if not views:
+        views = _value(env, "GTLAKE_VIEWS", bind)
+        if views is None:
             views = VIEWS_FILE if Location(lake).is_s3 else os.path.join(lake, VIEWS_FILE)
+            views = _absolute(views)
         return cls(
-            source=_absolute(source or DEFAULT_SOURCE),
-            lake=lake,
-            views=_absolute(views),
-            endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
-            sample_default=not source,
+            source=source or _absolute(DEFAULT_SOURCE),
+            lake=_value(env, "GTLAKE_LAKE", bind) or lake,
+            views=views,
+            endpoint_url=(dg.EnvVar("AWS_ENDPOINT_URL") if bind else env.get("AWS_ENDPOINT_URL"))
+            if env.get("AWS_ENDPOINT_URL")
+            else None,
+            demo=demo,
         )
 
     def source_location(self) -> Location:
@@ -69,8 +108,8 @@ class GtlakeResource(dg.ConfigurableResource):
         return Location(self.lake, self.endpoint_url)
 
     def list_jobs(self, names: list[str] | None = None) -> list[JobDir]:
-        """The job directories under the source (the sample tree is written first if needed)."""
-        if self.sample_default and not os.path.isdir(self.source):
+        """The job directories under the source (the demo tree is written first if needed)."""
+        if self.demo and not os.path.isdir(self.source):
             write_sample_tree(self.source)
         return list_jobs(self.source_location(), names)
 

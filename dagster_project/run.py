@@ -235,10 +235,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import dagster as dg
 
-    from dagster_project.definitions import defs
+    from dagster_project.resources import GtlakeResource
     from gtlake.errors import GtlakeError
 
-    gtlake = defs.resources["gtlake"]
+    gtlake = GtlakeResource.from_env()  # what the definitions bind, as plain values
     try:
         jobs = [job.name for job in gtlake.list_jobs()]
     except GtlakeError as exc:

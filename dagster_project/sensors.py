@@ -2,7 +2,10 @@
 
 The sensor lists the source (one recursive listing, local or S3), adds a partition for each job
 it has not seen, and requests a run for each job whose fingerprint (digest of its files' paths,
-sizes and ETags) differs from the one in its cursor, a JSON map job -> fingerprint.
+sizes and ETags) differs from the one in its cursor, a JSON map job -> fingerprint; each such job
+is also recorded as an observation of its partition of the Ground Truth output asset. The sensor
+runs by default (a fresh deployment finds its jobs without a manual start); the `discover_jobs`
+job does the partition discovery once, on demand.
 
 The schedule compares the source with the lake itself (the fingerprint each job had when it was
 last ingested, kept in the lake's `jobs` table), so it also catches what the sensor cannot: a run
@@ -16,6 +19,7 @@ import dagster as dg
 
 from dagster_project.partitions import JOBS, jobs_partitions
 from dagster_project.resources import GtlakeResource
+from dagster_project.source import observation
 from gtlake.state import read_fingerprints
 
 INGEST_JOB = "ingest"
@@ -55,12 +59,14 @@ def source_fingerprints(gtlake: GtlakeResource) -> dict[str, str]:
     name="new_or_changed_jobs",
     job_name=INGEST_JOB,
     minimum_interval_seconds=300,
+    default_status=dg.DefaultSensorStatus.RUNNING,
     description="Adds a partition per new job directory and ingests new and changed jobs.",
 )
 def new_or_changed_jobs(
     context: dg.SensorEvaluationContext, gtlake: GtlakeResource
 ) -> dg.SensorResult:
-    fingerprints = source_fingerprints(gtlake)
+    jobs = {job.name: job for job in gtlake.list_jobs()}
+    fingerprints = {name: job.fingerprint() for name, job in jobs.items()}
     existing = set(context.instance.get_dynamic_partitions(JOBS))
     todo = plan(fingerprints, read_cursor(context.cursor), existing)
     requests = [
@@ -76,6 +82,7 @@ def new_or_changed_jobs(
         context.log.info(f"{len(todo.runs)} new or changed jobs: {', '.join(todo.runs[:20])}")
     return dg.SensorResult(
         run_requests=requests,
+        asset_events=[observation(jobs[job]) for job in todo.runs],
         dynamic_partitions_requests=added,
         cursor=json.dumps(todo.fingerprints, sort_keys=True, separators=(",", ":")),
     )

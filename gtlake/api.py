@@ -17,7 +17,7 @@ import os
 from typing import TYPE_CHECKING
 
 from gtlake.errors import LakeError
-from gtlake.storage import Location
+from gtlake.storage import Location, polars_storage_options
 
 if TYPE_CHECKING:
     import duckdb
@@ -28,22 +28,6 @@ def _location(lake: str | os.PathLike | Location, endpoint_url: str | None) -> L
     if isinstance(lake, Location):
         return Location(lake.url, endpoint_url or lake.endpoint_url)
     return Location(os.fspath(lake), endpoint_url)
-
-
-def storage_options(lake: Location) -> dict[str, str] | None:
-    """polars (object_store) options for an S3 lake: the endpoint, and plain HTTP if it is one."""
-    if not lake.is_s3:
-        return None
-    options: dict[str, str] = {}
-    endpoint = lake.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
-    if endpoint:
-        options["aws_endpoint_url"] = endpoint
-        if endpoint.startswith("http://"):
-            options["aws_allow_http"] = "true"
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-    if region:
-        options["aws_region"] = region
-    return options
 
 
 def scan(
@@ -80,7 +64,7 @@ def scan(
             # the schema is known: polars need not open a file to learn it
             schema={**own, "ingest_id": pl.String},
             hive_partitioning=False,
-            storage_options=storage_options(location),
+            storage_options=polars_storage_options(location),
         ).with_columns(type=pl.lit(task_type, pl.String))
         for task_type, uris in sorted(by_type.items())
     ]

@@ -17,6 +17,7 @@ line, which quarantines exactly the offending lines. Both paths give the same ro
 from __future__ import annotations
 
 from functools import partial
+from itertools import accumulate
 from typing import Any, NamedTuple
 
 import msgspec
@@ -55,8 +56,28 @@ _values = msgspec.json.Decoder(list[Any]).decode
 
 
 def _array(raws: list) -> bytes:
-    """One JSON array from raw spans: decoded in a single msgspec call."""
-    return b"[" + b",".join(raws) + b"]"
+    """One JSON array from raw spans (copied once): decoded in a single msgspec call."""
+    if not raws:
+        return b"[]"
+    parts = [b","] * (2 * len(raws) + 1)  # [ raw , raw , ... raw ]
+    parts[0], parts[-1] = b"[", b"]"
+    parts[1::2] = raws
+    return b"".join(parts)
+
+
+def text_column(values: list, pieces: int = 1) -> pa.Array:
+    """A `large_string` column from bytes-like values (bytes, `msgspec.Raw` spans of valid UTF-8
+    lines), each row the concatenation of `pieces` consecutive values: the text is copied once,
+    into the buffer Arrow uses, however large a line is (`pa.array` of bytes would hold a second
+    copy next to the Python objects)."""
+    data = b"".join(values)  # one value alone: that very bytes object, no copy at all
+    lengths = list(map(len, values))
+    if pieces > 1:
+        lengths = [sum(lengths[i : i + pieces]) for i in range(0, len(lengths), pieces)]
+    offsets = pa.array(accumulate(lengths, initial=0), pa.int64())
+    return pa.Array.from_buffers(
+        pa.large_string(), len(lengths), [None, offsets.buffers()[1], pa.py_buffer(data)]
+    )
 
 
 def _strings(raws: list) -> list | None:
@@ -122,23 +143,26 @@ def _flatten_group(lines: list[Parsed], own: str | None) -> GroupRows:
     oids = [hash_id(r if r is not None else s) for r, s in zip(source_ref, source, strict=True)]
     passthrough = [k for k in keys if k not in skip]
     if passthrough:
-        heads_text = [orjson.dumps(k) + b":" for k in passthrough]
-        attributes = [
-            b"{"
-            + b",".join([h + o[k] for h, k in zip(heads_text, passthrough, strict=True)])
-            + b"}"
-            for o in objs
-        ]
+        # Each row `{"k1":v1,"k2":v2}` as pieces: `{"k1":`, v1, `,"k2":`, v2, `}`.
+        heads = [b"{" + orjson.dumps(passthrough[0]) + b":"]
+        heads += [b"," + orjson.dumps(k) + b":" for k in passthrough[1:]]
+        pieces = []
+        for o in objs:
+            for head, key in zip(heads, passthrough, strict=True):
+                pieces.append(head)
+                pieces.append(o[key])
+            pieces.append(b"}")
+        attributes = text_column(pieces, 2 * len(passthrough) + 1)
     else:
-        attributes = [b"{}"] * n
+        attributes = pa.array([b"{}"] * n, pa.large_string())
     objects = pa.Table.from_arrays(
         [
             pa.array(line_numbers, pa.int64()),
             pa.array(oids, pa.string()),
             pa.array(source_ref, pa.string()),
-            pa.array(source, pa.string()),
-            pa.array(attributes, pa.string()),
-            pa.array([p.data for p in lines], pa.large_string()),
+            pa.array(source, pa.large_string()),
+            attributes,
+            text_column([p.data for p in lines]),
         ],
         schema=FILE_SCHEMAS["objects"],
     )
@@ -177,8 +201,8 @@ def _flatten_group(lines: list[Parsed], own: str | None) -> GroupRows:
                 pa.array([f.class_id for f in facts], pa.int64()),
                 pa.array([_str(f.class_name) for f in facts], pa.string()),
                 pa.array([text_or_json(m.get("adjustment-status")) for m in metas], pa.string()),
-                pa.array(list(map(bytes, value_raws)), pa.large_string()),
-                pa.array(list(map(bytes, meta_raws)), pa.large_string()),
+                text_column(value_raws),
+                text_column(meta_raws),
                 pa.array([f.warning for f in facts], pa.string()),
             ],
             schema=FILE_SCHEMAS["labels"],

@@ -1,8 +1,9 @@
 """The bundled sample tree: Ground Truth output to try gtlake on.
 
 `write_samples` writes one job directory per example of the Ground Truth documentation ("Output
-Data" in the SageMaker Developer Guide), chained where the documentation chains them, jobs shaped
-like real output (named entities, video object tracking, custom tasks), the real files bundled in
+Data" in the SageMaker Developer Guide, the video and 3D point cloud ones with their sequence
+files), chained where the documentation chains them, jobs shaped like real output (named entities,
+video object tracking and its adjustment, 3D cuboids, custom tasks), the real files bundled in
 `gtlake/samples/` (provenance in its SOURCES.md), and one job still running, whose newest
 intermediate manifest ends in a partly written line. The same call writes the same bytes.
 (`gtlake.synthetic` writes trees of any size for scale tests.)
@@ -10,6 +11,7 @@ intermediate manifest ends in a partly written line. The same call writes the sa
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -430,6 +432,169 @@ def _video_job() -> list[dict]:
     return out
 
 
+ADJUST_VIDEO_JOB = "adjust-pedestrian-and-vehicle-tracks"
+VIDEO_DETECTION_JOB = "detect-cars-in-video"
+CUBOID_JOB = "identify-3d-objects"
+CUBOID_TRACKING_JOB = "track-3d-objects"
+
+
+def _adjust_video_job(tracked: list[dict]) -> list[dict]:
+    """A video adjustment job over the first video of the tracking job: its input line carries
+    the tracking job's `tracking-ref`."""
+    return [
+        {
+            **tracked[0],
+            "adjusted-tracking-ref": f"{OUTPUT}/{ADJUST_VIDEO_JOB}/{MASKS}/0/SeqLabel.json",
+            "adjusted-tracking-ref-metadata": {
+                "class-map": {"1": "Pedestrian", "2": "Vehicle"},
+                "job-name": f"labeling-job/{ADJUST_VIDEO_JOB}",
+                "human-annotated": "yes",
+                "creation-date": "2021-04-01T09:12:44.000000",
+                "type": "groundtruth/video-object-tracking",
+                "adjustment-status": "adjusted",
+            },
+        }
+    ]
+
+
+def _adjusted_sequence(original: bytes) -> bytes:
+    """The 32-frame real sequence as an adjuster left it: `Pedestrian:1` moved 6 px right and 4
+    down in frames 10-14, `Pedestrian:4` relabelled `Vehicle`, `Pedestrian:3` removed from the
+    last frame."""
+    doc = orjson.loads(original)
+    frames = doc["tracking-annotations"]
+    for frame in frames:
+        number = int(frame["frame-no"])
+        for box in frame["annotations"]:
+            if box["object-name"] == "Pedestrian:1" and 10 <= number <= 14:
+                box["left"] += 6
+                box["top"] += 4
+            if box["object-name"] == "Pedestrian:4":
+                box["class-id"] = "2"
+    last = frames[-1]
+    last["annotations"] = [b for b in last["annotations"] if b["object-name"] != "Pedestrian:3"]
+    return orjson.dumps(doc)
+
+
+def _video_detection_job() -> list[dict]:
+    """The documented video frame object detection line, its URI in this job's directory."""
+    return [
+        {
+            "source-ref": f"{BUCKET}/example-path/input-manifest.json",
+            "CarObjectDetection-ref": f"{OUTPUT}/{VIDEO_DETECTION_JOB}/{MASKS}/0/SeqLabel.json",
+            "CarObjectDetection-ref-metadata": {
+                "class-map": {"0": "car", "1": "bus"},
+                "job-name": f"labeling-job/{VIDEO_DETECTION_JOB}",
+                "human-annotated": "yes",
+                "creation-date": "2020-05-15T08:01:16+0000",
+                "type": "groundtruth/video-object-detection",
+            },
+        }
+    ]
+
+
+def _cuboid_job() -> list[dict]:
+    """The documented 3D point cloud object detection line, and a second frame shaped like it
+    with a pedestrian and per-cuboid confidences."""
+    text = (SAMPLES / "docs" / "point-cloud-object-detection.jsonl").read_bytes()
+    documented = orjson.loads(text)
+    second = orjson.loads(orjson.dumps(documented))
+    second["source-ref"] = f"{BUCKET}/examplefolder/frame2.txt"
+    cuboids = second["3d-bounding-box"]["annotations"]
+    pedestrian = {
+        **cuboids[0],
+        "label-category-attributes": {"Occlusion": "None"},
+        "object-name": "Pedestrian:1",
+        "class-id": 1,
+        "center-x": 3.1415,
+        "center-y": 101.5,
+        "length": 0.6,
+        "width": 0.6,
+        "height": 1.75,
+    }
+    second["3d-bounding-box"]["annotations"] = [*cuboids, pedestrian]
+    meta = second["3d-bounding-box-metadata"]
+    meta["objects"] = [{"confidence": c} for c in (0.92, 0.85, 0.61)]
+    meta["class_map"] = {"0": "Car", "1": "Pedestrian"}
+    meta["creation-date"] = "2018-10-18T22:19:02.118090"
+    del meta["adjustment-status"]
+    return [documented, second]
+
+
+def _cuboid_tracking_job() -> list[dict]:
+    """The documented 3D point cloud object tracking line, with per-frame confidences."""
+    return [
+        {
+            "source-ref": f"{BUCKET}/myfolder/seq1.json",
+            "lidar-label-attribute-ref": f"{OUTPUT}/{CUBOID_TRACKING_JOB}/{MASKS}/0/SeqLabel.json",
+            "lidar-label-attribute-ref-metadata": {
+                "objects": [
+                    {"frame-no": 0, "confidence": [0.91, 0.87, 0.66]},
+                    {"frame-no": 1, "confidence": [0.9, 0.85, 0.7]},
+                ],
+                "class-map": {"0": "Car", "1": "Person"},
+                "type": "groundtruth/point_cloud_object_tracking",
+                "human-annotated": "yes",
+                "creation-date": "2019-11-12T01:18:14.271944",
+                "job-name": CUBOID_TRACKING_JOB,
+            },
+        }
+    ]
+
+
+VIDEO_TRACKING_DOC_JOB = "track-cars-and-buses"
+LIDAR_SEGMENTATION_JOB = "segment-lidar-frames"
+
+
+def _video_tracking_doc_job() -> list[dict]:
+    """The documented video frame object tracking line, its URI in this job's directory."""
+    return [
+        {
+            "source-ref": f"{BUCKET}/example-path/input-manifest.json",
+            "CarObjectTracking-ref": f"{OUTPUT}/{VIDEO_TRACKING_DOC_JOB}/{MASKS}/0/SeqLabel.json",
+            "CarObjectTracking-ref-metadata": {
+                "class-map": {"0": "car", "1": "bus"},
+                "job-name": f"labeling-job/{VIDEO_TRACKING_DOC_JOB}",
+                "human-annotated": "yes",
+                "creation-date": "2020-05-15T08:01:16+0000",
+                "type": "groundtruth/video-object-tracking",
+            },
+        }
+    ]
+
+
+def _lidar_segmentation_job() -> list[dict]:
+    """The documented 3D point cloud semantic segmentation line (adjusted), placeholders filled."""
+    classes = [("Background", "#ffffff"), ("Car", "#2ca02c"), ("Pedestrian", "#1f77b4"),
+               ("Tree", "#ff7f0e")]  # fmt: skip
+    return [
+        {
+            "source-ref": f"{BUCKET}/examplefolder/frame1.bin",
+            "source-ref-metadata": {
+                "format": "binary/xyzi",
+                "unix-timestamp": 1566861644.759115,
+                "ego-vehicle-pose": {},
+                "prefix": f"{BUCKET}/lidar_singleframe_dataset/prefix",
+                "images": [{}],
+            },
+            "lidar-ss-label-attribute-ref": (
+                f"{OUTPUT}/{LIDAR_SEGMENTATION_JOB}/{MASKS}/0/frame1.zlib"
+            ),
+            "lidar-ss-label-attribute-ref-metadata": {
+                "color-map": {
+                    str(i): {"class-name": name, "hex-color": color, "confidence": 0.0}
+                    for i, (name, color) in enumerate(classes)
+                },
+                "type": "groundtruth/point_cloud_single_frame_semantic_segmentation",
+                "human-annotated": "yes",
+                "creation-date": "2019-11-12T01:18:14.271944",
+                "job-name": LIDAR_SEGMENTATION_JOB,
+                "adjustment-status": "adjusted",
+            },
+        }
+    ]
+
+
 def _letters_job() -> list[dict]:
     labels = ["Insurance Company", "Policy Holder Name", "Policy Number", "Payout", "Sender"]
     out = []
@@ -638,6 +803,12 @@ def write_samples(dir: str | Path) -> int:
     jobs.update(streets)
     jobs["tag-entities-in-reviews"] = _review_job()
     jobs["track-pedestrians-and-vehicles"] = _video_job()
+    jobs[ADJUST_VIDEO_JOB] = _adjust_video_job(jobs["track-pedestrians-and-vehicles"])
+    jobs[VIDEO_DETECTION_JOB] = _video_detection_job()
+    jobs[CUBOID_JOB] = _cuboid_job()
+    jobs[CUBOID_TRACKING_JOB] = _cuboid_tracking_job()
+    jobs[VIDEO_TRACKING_DOC_JOB] = _video_tracking_doc_job()
+    jobs[LIDAR_SEGMENTATION_JOB] = _lidar_segmentation_job()
     jobs["annotate-insurance-letters"] = _letters_job()
     for name, lines in jobs.items():
         write_file(manifest_path(root / name), jsonl(lines))
@@ -657,7 +828,19 @@ def write_samples(dir: str | Path) -> int:
             write_file(root / job / rel, png_mask(16, 12, colors))
     seq = root / "track-pedestrians-and-vehicles" / MASKS
     write_file(seq / "0/SeqLabel.json", _real("SeqLabel.2021-02-26.json"))
-    write_file(seq / "1/SeqLabel.json", _real("SeqLabel.excerpt.json"))
+    write_file(seq / "1/SeqLabel.json", _real("SeqLabel.json"))
+    adjusted = root / ADJUST_VIDEO_JOB / MASKS
+    write_file(adjusted / "0/SeqLabel.json", _adjusted_sequence(_real("SeqLabel.2021-02-26.json")))
+    docs = SAMPLES / "docs"
+    write_file(root / VIDEO_DETECTION_JOB / MASKS / "0/SeqLabel.json",
+               (docs / "video-object-detection.SeqLabel.json").read_bytes())  # fmt: skip
+    write_file(root / CUBOID_TRACKING_JOB / MASKS / "0/SeqLabel.json",
+               (docs / "point-cloud-object-tracking.SeqLabel.json").read_bytes())  # fmt: skip
+    write_file(root / VIDEO_TRACKING_DOC_JOB / MASKS / "0/SeqLabel.json",
+               (docs / "video-object-tracking.SeqLabel.json").read_bytes())  # fmt: skip
+    # the documented example's per-point classes, zlib-compressed as Ground Truth writes them
+    points = bytes([1] * 27 + [0] * 12 + [2] * 11)
+    write_file(root / LIDAR_SEGMENTATION_JOB / MASKS / "0/frame1.zlib", zlib.compress(points, 9))
     _write_signs_job(root / "classify-street-signs")
 
     real = {

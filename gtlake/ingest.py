@@ -1,18 +1,21 @@
 """Ingest: list the jobs, read each job's manifest block by block, flatten, write its partitions.
 
 Jobs are independent: each one is read, flattened and committed on its own (in parallel worker
-processes when there are several), and a job whose fingerprint is unchanged since the last ingest is
-skipped unless `full` is set.
+processes when there are several, which never outlive the run: `gtlake.processes`), and a job whose
+fingerprint is unchanged since the last ingest is skipped unless `full` is set. A job already in
+the lake whose manifests went away keeps its rows (`kept_reason`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing import get_context
@@ -23,20 +26,27 @@ import pyarrow.compute as pc
 from gtlake.columnar import GroupRows, flatten_group
 from gtlake.errors import GtlakeError, LakeError, LineError, ManifestError
 from gtlake.flatten import LineRows, created_at, find_labels, flatten_line, label_job
+from gtlake.frames import Reference, frame_tables, references
 from gtlake.jobtables import job_tables
 from gtlake.lake import StagedJob, _hook, commit, ensure_tables
 from gtlake.manifest import Bad, Parsed, parse, read_blocks
+from gtlake.processes import worker_pool
 from gtlake.schemas import FILE_SCHEMAS, TABLES
-from gtlake.source import JobDir, list_jobs
-from gtlake.state import read_fingerprints
-from gtlake.storage import Location, open_input
+from gtlake.source import OUTPUT_MANIFEST, JobDir, list_jobs
+from gtlake.state import JobState, read_states
+from gtlake.storage import Location, open_input, store_errors
 from gtlake.tasktypes import BoxGroup, box_groups_table
 from gtlake.writer import JobWriter, remove_stale_staging, to_arrow
 
 BATCH_JOBS = 64
 BATCH_SECONDS = 5.0
 
+log = logging.getLogger(__name__)
+
 UNLABELED = "unlabeled"
+# Progress within a job: (job, manifest bytes read so far, manifest size), after each block.
+OnBytes = Callable[[str, int, int], None]
+_bytes_queue = None  # in a worker process: where its OnBytes reports go (see `ingest`)
 _SAMPLE = 200  # lines of the first block that give the provisional own attribute
 
 
@@ -55,6 +65,7 @@ class JobResult:
     message: str | None = None
     error: str | None = None
     unreachable: bool = False
+    seconds: float = 0.0
 
 
 @dataclass
@@ -179,17 +190,21 @@ def new_ingest_id() -> str:
     return f"{time.time_ns():x}-{uuid.uuid4().hex[:12]}"
 
 
-def ingest_job(job: JobDir, lake: Location, source: Location) -> JobResult:
+def ingest_job(
+    job: JobDir, lake: Location, source: Location, on_bytes: OnBytes | None = None
+) -> JobResult:
     """Read one job's manifest and replace its rows in the lake (one commit batch of one job)."""
     ensure_tables(lake)
-    result, staged = stage_job(job, lake, source)
+    result, staged = stage_job(job, lake, source, on_bytes)
     commit(lake, [staged])
     if staged.error:
         raise LakeError(staged.error)
     return result
 
 
-def stage_job(job: JobDir, lake: Location, source: Location) -> tuple[JobResult, StagedJob]:
+def stage_job(
+    job: JobDir, lake: Location, source: Location, on_bytes: OnBytes | None = None
+) -> tuple[JobResult, StagedJob]:
     """Read one job's manifest and write its files; committing them is `gtlake.lake.commit`."""
     manifest, status = job.manifest()
     result = JobResult(job.name, status=status, manifest=manifest.path if manifest else None)
@@ -200,6 +215,7 @@ def stage_job(job: JobDir, lake: Location, source: Location) -> tuple[JobResult,
         attributes: dict[str, _Attribute] = {}
         own: str | None = None
         decided = False
+        refs: list[Reference] = []  # labels that refer to sequence files
         if manifest is None:
             result.message = "no manifest yet (no output or intermediate manifest)"
         else:
@@ -222,6 +238,10 @@ def stage_job(job: JobDir, lake: Location, source: Location) -> tuple[JobResult,
                         data = block_rows.arrow(table)
                         if data is not None:
                             writer.write(table, data)
+                            if table == "labels":
+                                refs.extend(references(data))
+                    if on_bytes is not None:
+                        on_bytes(job.name, stream.tell(), manifest.size)
             result.bytes = manifest.size
             if writer.rows["objects"] + writer.rows["quarantine"] == 0:
                 result.message = "empty manifest"
@@ -233,6 +253,8 @@ def stage_job(job: JobDir, lake: Location, source: Location) -> tuple[JobResult,
         result.quarantined = writer.rows["quarantine"]
         result.labeled_lines = attributes[final].lines if final else 0
         for table, data in job_tables(job, source, final):
+            writer.write(table, data)
+        for table, data in frame_tables(job, source, lake, refs, final):
             writer.write(table, data)
         result.rows = {**writer.rows, "jobs": 1}
         files = writer.finish(result.type)
@@ -299,15 +321,66 @@ def _jobs_row(result: JobResult, own: str | None, fingerprint: str) -> dict:
     }
 
 
-def _run_job(job: JobDir, lake: Location, source: Location) -> tuple[JobResult, StagedJob | None]:
+def _queue_bytes(job: str, done: int, size: int) -> None:
+    _bytes_queue.put((job, done, size))
+
+
+def _set_bytes_queue(reports) -> None:
+    global _bytes_queue
+    _bytes_queue = reports
+
+
+def _run_job(
+    job: JobDir, lake: Location, source: Location, on_bytes: OnBytes | None = None
+) -> tuple[JobResult, StagedJob | None]:
+    """Stage one job (in a worker process, or here); the parent commits it in a batch."""
+    if on_bytes is None and _bytes_queue is not None:
+        on_bytes = _queue_bytes
+    started = time.perf_counter()
+    staged = None
     try:
-        return stage_job(job, lake, source)
+        with store_errors():
+            result, staged = stage_job(job, lake, source, on_bytes)
     except GtlakeError as exc:
-        return JobResult(job.name, error=str(exc)), None
+        result = JobResult(job.name, error=str(exc))
     except ConnectionError as exc:  # the store is unreachable: no point trying the other jobs
-        return JobResult(job.name, error=f"cannot reach the store: {exc}", unreachable=True), None
+        result = JobResult(job.name, error=f"cannot reach the store: {exc}", unreachable=True)
     except OSError as exc:
-        return JobResult(job.name, error=f"{type(exc).__name__}: {exc}"), None
+        result = JobResult(job.name, error=f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # a gtlake defect: one line for this job, the other jobs still run
+        log.debug("job %s failed", job.name, exc_info=True)
+        result = JobResult(job.name, error=f"unexpected {type(exc).__name__}: {exc}")
+    result.seconds = time.perf_counter() - started
+    return result, staged
+
+
+def kept_reason(job: JobDir, recorded: JobState | None) -> str | None:
+    """Why a job already in the lake keeps its rows instead of being ingested again, if it does.
+
+    Its manifests are gone (a job directory emptied or replaced): like a job that vanished, it
+    is kept. Or it was ingested complete and its output manifest is gone: the intermediate
+    manifests left are older, so ingesting one would silently replace the final labels.
+    """
+    if recorded is None:
+        return None
+    manifest, status = job.manifest()
+    if manifest is None and recorded.manifest is not None:
+        return "no manifest any more (no output or intermediate manifest); its rows are kept"
+    if recorded.status == "complete" and status != "complete":
+        return (
+            f"the output manifest is gone ({OUTPUT_MANIFEST}); the rows of its complete ingest "
+            "are kept, not replaced from an older intermediate manifest"
+        )
+    return None
+
+
+def _outcome(future: Future, job: JobDir) -> tuple[JobResult, StagedJob | None]:
+    """A pool job's result; a worker that died or could not send its result fails that job."""
+    try:
+        return future.result()
+    except Exception as exc:
+        error = f"worker process failed: {type(exc).__name__}: {exc}"
+        return JobResult(job.name, error=error), None
 
 
 class _Batches:
@@ -354,8 +427,12 @@ def ingest(
     workers: int | None = None,
     on_job: Callable[[JobResult], None] | None = None,
     on_start: Callable[[list[JobDir]], None] | None = None,
+    on_bytes: OnBytes | None = None,
 ) -> IngestReport:
     """Ingest the jobs under `source` (all, or those named) into `lake`.
+
+    `on_start` gets the jobs to ingest, `on_job` each job's result as it finishes and `on_bytes`
+    the progress within each job's manifest (in this process, whichever process reads it).
 
     Stops early (the remaining jobs are reported as not started) once a job finds the store
     unreachable. Jobs in the lake that are gone from the source are reported in `vanished` and
@@ -366,9 +443,16 @@ def ingest(
     _check_writable(lake)
     ensure_tables(lake)
     remove_stale_staging()
-    known = read_fingerprints(lake)  # the lake's own state: its `jobs` table
-    todo = [j for j in jobs if full or known.get(j.name) != j.fingerprint()]
-    results = [JobResult(j.name, skipped=True) for j in jobs if j not in todo]
+    known = read_states(lake)  # the lake's own state: its `jobs` table
+    todo, results = [], []
+    for job in jobs:
+        recorded = known.get(job.name)
+        if not full and recorded is not None and recorded.fingerprint == job.fingerprint():
+            results.append(JobResult(job.name, skipped=True))
+        elif (kept := kept_reason(job, recorded)) is not None:
+            results.append(JobResult(job.name, skipped=True, message=kept))
+        else:
+            todo.append(job)
     vanished = [] if names else sorted(set(known) - {j.name for j in jobs})
     if on_start is not None:
         on_start(todo)
@@ -385,21 +469,29 @@ def ingest(
     batches = _Batches(lake, finish)
     if workers <= 1:
         for job in todo:
-            result, staged = _run_job(job, lake, source)
+            result, staged = _run_job(job, lake, source, on_bytes)
             batches.add(result, staged)
             if result.unreachable:
                 break
     else:
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(_run_job, job, lake, source) for job in todo]
+        context = get_context("spawn")
+        reports = context.SimpleQueue() if on_bytes is not None else None
+        relay = _relay(reports, on_bytes) if reports is not None else None
+        with worker_pool(workers, context, _set_bytes_queue, (reports,)) as pool:
+            futures = {pool.submit(_run_job, job, lake, source): job for job in todo}
             for future in as_completed(futures):
                 if future.cancelled():
                     continue
-                result, staged = future.result()
+                result, staged = _outcome(future, futures[future])
                 batches.add(result, staged)
                 if result.unreachable:
                     for pending in futures:
                         pending.cancel()
+        # Only once every worker has exited: a worker killed in the middle of a report could
+        # leave the queue's lock taken (on an interrupt the daemon relay thread is left alone).
+        if relay is not None:
+            reports.put(None)
+            relay.join()
     batches.flush()
     for job in todo:
         if job.name not in done:
@@ -407,6 +499,18 @@ def ingest(
     results.extend(done.values())
     results.sort(key=lambda r: r.job)
     return IngestReport(results, time.perf_counter() - started, vanished)
+
+
+def _relay(reports, on_bytes: OnBytes) -> threading.Thread:
+    """A thread handing the workers' byte reports to `on_bytes` until it reads None."""
+
+    def run() -> None:
+        while (report := reports.get()) is not None:
+            on_bytes(*report)
+
+    thread = threading.Thread(target=run, name="gtlake-progress", daemon=True)
+    thread.start()
+    return thread
 
 
 def _check_writable(lake: Location) -> None:

@@ -74,8 +74,8 @@ def _fast(decode: Callable[[bytes], list], chunk: bytes) -> list | None:
     body = chunk[:-1] if chunk.endswith(b"\n") else chunk
     try:
         return decode(b"[" + body.replace(b"\n", b",") + b"]")
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        return None
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        return None  # counted line by line: a line nested too deep is a bad line there
 
 
 def _count_slowly(chunk: bytes, own_attribute: str | None, first: bool) -> Counts:

@@ -4,8 +4,9 @@
 manifest), `worker_responses` and `consolidation` (parsed from the response and consolidation
 files), and `quarantine` rows for response or consolidation files that cannot be read. Small files
 are fetched in batches (concurrently on S3, one GET each). A file that is malformed, or vanished
-between the listing and the read, is quarantined with `line` null and never fails the job; a store
-that cannot be reached does (SourceError naming the file).
+between the listing and the read, is quarantined with `line` null and never fails the job; a file
+the store fails to serve fails the job (SourceError naming the file); a store that cannot be
+reached raises ConnectionError (naming the file), which stops the whole run early.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from gtlake.errors import SourceError
 from gtlake.iterations import count_lines
 from gtlake.responses import worker_response_rows
 from gtlake.source import JobDir, SourceFile
-from gtlake.storage import Location, fetch_all, open_input
+from gtlake.storage import Location, fetch_all, open_input, store_errors
 from gtlake.writer import to_arrow
 
 BATCH = 512  # files fetched per round
@@ -42,10 +43,12 @@ def iteration_rows(job: JobDir, source: Location, own_attribute: str | None) -> 
     for number, f in job.intermediate():
         path = f"{job.path}/{f.path}"
         try:
-            with open_input(fs, path, f.size) as stream:
+            with store_errors(), open_input(fs, path, f.size) as stream:
                 counts = count_lines(stream, own_attribute)
         except FileNotFoundError:
             continue  # replaced while the job runs; the next ingest sees the new listing
+        except ConnectionError as exc:  # the store, not the file: the run stops early
+            raise ConnectionError(f"{path}: {exc}") from None
         except OSError as exc:
             raise SourceError(f"{path}: cannot be read: {exc}") from None
         rows.append((number, f.path, *counts, f.size))
@@ -73,6 +76,8 @@ def response_tables(job: JobDir, source: Location) -> Iterator[tuple[str, pa.Tab
             if isinstance(data, FileNotFoundError):
                 out["quarantine"].append(_bad(f, "file vanished between listing and read", ""))
                 continue
+            if isinstance(data, ConnectionError):
+                raise ConnectionError(f"{job.path}/{f.path}: {data}") from None
             if isinstance(data, Exception):
                 raise SourceError(f"{job.path}/{f.path}: cannot be read: {data}") from None
             try:

@@ -1,13 +1,16 @@
 """Reading JSON Lines manifests: bytes in, parsed lines and quarantined lines out.
 
-Manifests are read in blocks (8 MiB by default), so memory stays flat however large a file is. Real
-files carry a byte-order mark, CRLF line ends, blank lines, invalid UTF-8 and, while a job runs, a
-partly written last line: each line is either parsed or reported with its line number (0-based),
-byte offset and the reason.
+Manifests are read in blocks (4 MiB by default), so memory stays flat however large a file is (a
+line longer than a block is joined once, when its end is read). Real files carry a byte-order
+mark, CRLF line ends, blank lines, invalid UTF-8 and, while a job runs, a partly written last
+line: each line is either parsed or reported with its line number (0-based), byte offset and the
+reason. So is a line nested deeper than `MAX_DEPTH` levels, which every reader of it would have to
+recurse through.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import IO, Any, NamedTuple
 
@@ -15,6 +18,11 @@ import msgspec
 
 BLOCK_SIZE = 4 << 20
 BOM = b"\xef\xbb\xbf"
+# Arrays and objects nested deeper than this are quarantined: real Ground Truth lines nest a
+# dozen levels at most, and every reader of the line (msgspec, the standard library, orjson)
+# recurses, so a line nested 1,000 deep would otherwise fail far from where it was read.
+MAX_DEPTH = 100
+TOO_DEEP = f"nested deeper than {MAX_DEPTH} levels"
 
 
 class RawLine(NamedTuple):
@@ -39,20 +47,34 @@ class Bad(NamedTuple):
 
 
 def read_blocks(stream: IO[bytes], block_size: int = BLOCK_SIZE) -> Iterator[list[RawLine]]:
-    """Non-blank lines of a stream, a block's worth at a time."""
+    """Non-blank lines of a stream, a block's worth at a time.
+
+    A line longer than a block is gathered piece by piece and joined once, when its end is read
+    (memory: the line twice for that moment, never a growing copy per block).
+    """
     line_no = 0
     offset = 0
-    rest = b""
+    pending: list[bytes] = []  # the start of a line whose end is not read yet
     first = True
     while True:
         block = stream.read(block_size)
         at_end = not block
-        data = rest + block
         if at_end:
-            pieces, rest = ([data] if data else []), b""
+            last = b"".join(pending)
+            pieces = [last] if last else []
+            pending = []
         else:
-            pieces = data.split(b"\n")
-            rest = pieces.pop()
+            cut = block.rfind(b"\n")
+            if cut < 0:
+                pending.append(block)
+                continue
+            end = block.find(b"\n")
+            pending.append(block[:end])
+            head = b"".join(pending)
+            pending = [block[cut + 1 :]] if cut + 1 < len(block) else []
+            pieces = [head]
+            if cut > end:
+                pieces.extend(block[end + 1 : cut].split(b"\n"))
         out: list[RawLine] = []
         for piece in pieces:
             start = offset
@@ -91,6 +113,8 @@ def parse(raw: RawLine) -> Parsed | Bad:
     data = raw.data
     try:
         obj = _split(data)
+    except RecursionError:
+        return Bad(raw.line, raw.offset, TOO_DEEP, _text(data))
     except msgspec.ValidationError:
         kind = _KINDS.get(data.lstrip()[0], "a number")
         return Bad(raw.line, raw.offset, f"line is {kind}, expected a JSON object", _text(data))
@@ -102,7 +126,38 @@ def parse(raw: RawLine) -> Parsed | Bad:
         except UnicodeDecodeError as bad:
             error = f"invalid UTF-8 at byte {bad.start} of the line"
             return Bad(raw.line, raw.offset, error, _text(data))
+    if data.count(b"[") + data.count(b"{") > MAX_DEPTH and too_deep(data):
+        return Bad(raw.line, raw.offset, TOO_DEEP, _text(data))
     return Parsed(raw.line, raw.offset, data, obj)
+
+
+_NOT_MARKS = bytes(b for b in range(256) if b not in b'"[]{}')
+_ONE_KIND = bytes.maketrans(b"{}", b"[]")  # depth does not depend on the kind of bracket
+_STRINGS = re.compile(rb'"[^"]*"')
+
+
+def too_deep(text: bytes, limit: int = MAX_DEPTH) -> bool:
+    """Whether valid JSON `text` nests arrays and objects more than `limit` levels deep.
+
+    Done on bytes, at C speed: escaped backslashes and quotes are dropped, then everything but
+    quotes and brackets (objects' braces become brackets); the strings left (quotes around any
+    brackets they held) are dropped, and each pass over what remains removes the innermost level
+    (`[]`: one `replace` does not look at what it has just joined).
+    """
+    if text.count(b"[") + text.count(b"{") <= limit:  # at most `limit` levels to open
+        return False
+    marks = text.translate(_ONE_KIND, _NOT_MARKS)
+    if b"\\" in text:
+        text = text.replace(b"\\\\", b"").replace(b'\\"', b"")
+        marks = text.translate(_ONE_KIND, _NOT_MARKS)
+    marks = marks.replace(b'""', b"")
+    if b'"' in marks:
+        marks = _STRINGS.sub(b"", marks)
+    for _ in range(limit):
+        marks = marks.replace(b"[]", b"")
+        if not marks:
+            return False
+    return True
 
 
 def _json_error(raw: RawLine, exc: Exception) -> str:

@@ -4,32 +4,46 @@ QUERY may hold several statements (`;`-separated); each statement that returns r
 Without QUERY, statements are read from standard input (a prompt is shown on a terminal; piped
 input works the same, without the prompt), each ending with `;`.
 
-Formats: `table` (aligned columns, long cells cut to 60 characters, then the row count), `csv`
-(header line, empty for NULL, lists and structs as JSON) and `json` (JSON Lines: one object per
-row, values typed, timestamps in ISO 8601).
+Formats: `table` (aligned columns by display width, long cells cut to 60 cells, at most
+`--max-rows` rows, 40 by default as DuckDB's `.maxrows`, then the row count: "(N rows, M shown)"
+when cut), `csv` (header line, empty for NULL, lists and structs as JSON) and `json` (JSON Lines:
+one object per row, values typed, timestamps in ISO 8601). Rows are streamed from DuckDB in
+batches in every format; no result is held whole.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import decimal
+import os
 import sys
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any
 
 import duckdb
 import orjson
+import pyarrow as pa
+from rich.cells import cell_len, set_cell_size
 
 from gtlake import views
-from gtlake.errors import GtlakeError
+from gtlake.errors import GtlakeError, one_line
+from gtlake.lakecheck import require_lake
 from gtlake.snapshot import parse_as_of
 from gtlake.storage import Location
 
 FORMATS = ("table", "csv", "json")
 CELL_WIDTH = 60
 BATCH = 10_000
+MAX_ROWS = 40  # rows a table shows by default, as DuckDB's `.maxrows`
+NUMERIC = {
+    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+    "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL",
+}  # fmt: skip
 # statements whose result is only DuckDB's row count of nothing: not printed
 SILENT = {
     duckdb.StatementType.CREATE,
@@ -58,11 +72,13 @@ def sql_command(
     query: str | None,
     fmt: str = "table",
     save: str | None = None,
+    max_rows: int = MAX_ROWS,
     as_of: str | None = None,
 ) -> int:
     """Entry point of `gtlake sql`; returns the exit status."""
     if fmt not in FORMATS:
         raise QueryError(f"unknown format {fmt!r} (expected one of {', '.join(FORMATS)})")
+    require_lake(lake)
     moment = parse_as_of(as_of) if as_of else None
     if save:
         views.write_database(lake, save, as_of=moment)
@@ -70,61 +86,136 @@ def sql_command(
         if query is None:
             return 0
     con = views.connect(lake, as_of=moment)
+    output = Output(fmt, sys.stdout, max_rows)
     try:
         if query is not None:
-            run(con, query, fmt, sys.stdout)
+            run(con, query, output)
             return 0
-        return repl(con, fmt, sys.stdin, sys.stdout)
+        return repl(con, output, sys.stdin)
     finally:
         con.close()
 
 
-def run(con: duckdb.DuckDBPyConnection, text: str, fmt: str, out: IO[str]) -> None:
-    """Execute every statement of `text`, printing each result that has columns."""
+@dataclass(frozen=True)
+class Output:
+    """Where and how results are printed."""
+
+    fmt: str = "table"
+    out: IO[str] = sys.stdout
+    max_rows: int = MAX_ROWS  # table format: rows shown per result (0: every row)
+
+
+def run(con: duckdb.DuckDBPyConnection, text: str, output: Output) -> None:
+    """Execute every statement of `text`, printing each result that has columns.
+
+    A query's rows are streamed from DuckDB in Arrow batches, never held whole: the table format
+    keeps only the rows it shows and counts the others.
+    """
     try:
         statements = duckdb.extract_statements(text)
     except duckdb.Error as exc:
         raise QueryError(_message(exc)) from None
     for statement in statements:
         try:
-            cursor = con.execute(statement)
+            if statement.type == duckdb.StatementType.SELECT:
+                relation = con.sql(statement)
+                columns, types = relation.columns, [str(t) for t in relation.types]
+                batches: Iterable[Sequence[tuple]] = _arrow_batches(relation)
+            else:
+                cursor = con.execute(statement)
+                if not cursor.description or statement.type in SILENT:
+                    continue
+                columns = [d[0] for d in cursor.description]
+                types = [str(d[1]) for d in cursor.description]
+                batches = _batches(cursor)
         except duckdb.Error as exc:
             raise QueryError(_message(exc)) from None
-        if cursor.description and statement.type not in SILENT:
-            write(cursor, fmt, out)
+        write(columns, types, batches, output)
 
 
-def repl(con: duckdb.DuckDBPyConnection, fmt: str, stdin: IO[str], out: IO[str]) -> int:
-    """Read statements until end of input; 1 when any statement failed, else 0."""
+def repl(con: duckdb.DuckDBPyConnection, output: Output, stdin: IO[str]) -> int:
+    """Read statements until end of input; 1 when any statement failed, else 0.
+
+    On a terminal the lines are read with `readline`: line editing, and a history kept between
+    sessions in `history_path()`.
+    """
     interactive = stdin.isatty()
+    read = _terminal_reader() if interactive else stdin.readline
     if interactive:
         print(f"gtlake sql: DuckDB {duckdb.__version__}. .help for help, .quit to leave.")
     failed = False
     buffer: list[str] = []
-    while True:
-        if interactive:
-            sys.stderr.write(CONTINUE if buffer else PROMPT)
-            sys.stderr.flush()
-        line = stdin.readline()
-        if not line:
-            break
-        if not buffer and line.strip().startswith("."):
-            if _command(con, line.strip(), out):
+    try:
+        while True:
+            line = read(CONTINUE if buffer else PROMPT) if interactive else read()
+            if not line:
                 break
-            continue
-        buffer.append(line)
-        text = "".join(buffer)
-        if not text.strip():
-            buffer.clear()
-        elif text.rstrip().endswith(";") and _complete(text):
-            failed |= not _run_reporting(con, text, fmt, out)
-            buffer.clear()
+            if not buffer and line.strip().startswith("."):
+                if _command(con, line.strip(), output.out):
+                    break
+                continue
+            buffer.append(line)
+            text = "".join(buffer)
+            if not text.strip():
+                buffer.clear()
+            elif text.rstrip().endswith(";") and _complete(text):
+                failed |= not _run_reporting(con, text, output)
+                buffer.clear()
+    finally:
+        if interactive:
+            _save_history()
     text = "".join(buffer)
     if text.strip():
-        failed |= not _run_reporting(con, text, fmt, out)
+        failed |= not _run_reporting(con, text, output)
     if interactive:
         sys.stderr.write("\n")
     return 1 if failed else 0
+
+
+HISTORY_LENGTH = 1000
+
+
+def history_path() -> Path:
+    """`$XDG_STATE_HOME/gtlake/history` when XDG_STATE_HOME is set, else `~/.gtlake_history`."""
+    state = os.environ.get("XDG_STATE_HOME")
+    if state:
+        return Path(state) / "gtlake" / "history"
+    return Path.home() / ".gtlake_history"
+
+
+def _terminal_reader() -> Callable[[str], str]:
+    """`input` with readline's line editing and the saved history; "" at end of input."""
+    try:
+        import readline
+    except ImportError:  # a Python built without readline: plain input, no history
+        readline = None
+    if readline is not None:
+        readline.set_history_length(HISTORY_LENGTH)
+        with contextlib.suppress(OSError):
+            readline.read_history_file(history_path())
+
+    def read(prompt: str) -> str:
+        try:
+            return input(prompt) + "\n"
+        except EOFError:
+            return ""
+
+    return read
+
+
+def _save_history() -> None:
+    try:
+        import readline
+    except ImportError:
+        return
+    path = history_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        readline.write_history_file(path)
+    except OSError as exc:
+        print(
+            f"gtlake: warning: cannot save the history to {path}: {exc.strerror}", file=sys.stderr
+        )
 
 
 def _complete(text: str) -> bool:
@@ -138,13 +229,13 @@ def _complete(text: str) -> bool:
     return True
 
 
-def _run_reporting(con: duckdb.DuckDBPyConnection, text: str, fmt: str, out: IO[str]) -> bool:
+def _run_reporting(con: duckdb.DuckDBPyConnection, text: str, output: Output) -> bool:
     try:
-        run(con, text, fmt, out)
+        run(con, text, output)
     except QueryError as exc:
         print(f"gtlake: error: {exc}", file=sys.stderr)
         return False
-    out.flush()
+    output.out.flush()
     return True
 
 
@@ -167,24 +258,25 @@ def _command(con: duckdb.DuckDBPyConnection, command: str, out: IO[str]) -> bool
 
 
 def _message(exc: duckdb.Error) -> str:
-    return str(exc).strip()
+    return one_line(str(exc))
 
 
 # -- output -----------------------------------------------------------------------------------
 
 
-def write(cursor: duckdb.DuckDBPyConnection, fmt: str, out: IO[str]) -> None:
-    columns = [d[0] for d in cursor.description]
-    batches = _batches(cursor)
-    if fmt == "csv":
-        write_csv(columns, batches, out)
-    elif fmt == "json":
-        write_json(columns, batches, out)
+def write(
+    columns: Sequence[str], types: Sequence[str], batches: Iterable[Sequence[tuple]], output: Output
+) -> None:
+    if output.fmt == "csv":
+        write_csv(columns, batches, output.out)
+    elif output.fmt == "json":
+        write_json(columns, batches, output.out)
     else:
-        write_table(columns, [row for batch in batches for row in batch], out)
+        numeric = [t.split("(")[0] in NUMERIC for t in types]
+        write_table(columns, batches, output.out, output.max_rows, numeric)
 
 
-def _batches(cursor: duckdb.DuckDBPyConnection) -> Iterable[list[tuple]]:
+def _batches(cursor: duckdb.DuckDBPyConnection) -> Iterator[list[tuple]]:
     while True:
         try:
             rows = cursor.fetchmany(BATCH)
@@ -195,14 +287,43 @@ def _batches(cursor: duckdb.DuckDBPyConnection) -> Iterable[list[tuple]]:
         yield rows
 
 
-def write_csv(columns: Sequence[str], batches: Iterable[list[tuple]], out: IO[str]) -> None:
+class _ArrowRows(Sequence):
+    """A record batch as a sequence of row tuples, converted to Python only where read."""
+
+    def __init__(self, batch: pa.RecordBatch) -> None:
+        self.batch = batch
+
+    def __len__(self) -> int:
+        return self.batch.num_rows
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            start, stop, _ = index.indices(len(self))
+            part = self.batch.slice(start, max(stop - start, 0))
+            return list(zip(*(c.to_pylist() for c in part.columns), strict=True))
+        return self[index : index + 1][0]
+
+    def __iter__(self) -> Iterator[tuple]:
+        return iter(self[:])
+
+
+def _arrow_batches(relation: duckdb.DuckDBPyRelation) -> Iterator[Sequence[tuple]]:
+    try:
+        reader = relation.to_arrow_reader(BATCH)
+        for batch in reader:
+            yield _ArrowRows(batch)
+    except (duckdb.Error, pa.ArrowException) as exc:
+        raise QueryError(_message(exc)) from None
+
+
+def write_csv(columns: Sequence[str], batches: Iterable[Sequence[tuple]], out: IO[str]) -> None:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     for rows in batches:
         writer.writerows([[_text(v, csv=True) for v in row] for row in rows])
 
 
-def write_json(columns: Sequence[str], batches: Iterable[list[tuple]], out: IO[str]) -> None:
+def write_json(columns: Sequence[str], batches: Iterable[Sequence[tuple]], out: IO[str]) -> None:
     options = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
     for rows in batches:
         for row in rows:
@@ -211,29 +332,68 @@ def write_json(columns: Sequence[str], batches: Iterable[list[tuple]], out: IO[s
             out.write("\n")
 
 
-def write_table(columns: Sequence[str], rows: list[tuple], out: IO[str]) -> None:
-    cells = [[_cut(_text(v)) for v in row] for row in rows]
-    right = [
-        bool(rows) and all(isinstance(r[i], (int, float, decimal.Decimal)) or r[i] is None
-                           for r in rows)
+def write_table(
+    columns: Sequence[str],
+    batches: Iterable[Sequence[tuple]],
+    out: IO[str],
+    max_rows: int = MAX_ROWS,
+    numeric: Sequence[bool] | None = None,
+) -> None:
+    """Aligned columns (by display width: CJK characters take two cells), numbers to the right,
+    cells cut to CELL_WIDTH; then the row count.
+
+    At most `max_rows` rows are printed and held; the rest are only counted, and the count line
+    says how many were shown. With `max_rows` 0 every row is printed, a batch at a time, the
+    column widths growing as wider cells come.
+    """
+    shown = total = 0
+    widths: list[int] | None = None
+    right = list(numeric) if numeric is not None else None
+    for batch in batches:
+        total += len(batch)
+        room = len(batch) if max_rows <= 0 else min(len(batch), max_rows - shown)
+        if room <= 0:
+            continue
+        rows = batch[:room]
+        shown += room
+        if right is None:
+            right = _numeric_by_value(len(columns), rows)
+        cells = [[_cut(_text(v)) for v in row] for row in rows]
+        if widths is None:
+            widths = [cell_len(c) for c in columns]
+        for row in cells:
+            widths = [max(w, cell_len(c)) for w, c in zip(widths, row, strict=True)]
+        if shown == room:  # the first rows: the header goes first
+            _header(columns, widths, right, out)
+        for row in cells:
+            out.write(_line(row, widths, right) + "\n")
+    if widths is None:
+        _header(columns, [cell_len(c) for c in columns], [False] * len(columns), out)
+    plural = "" if total == 1 else "s"
+    cut = f", {shown:,} shown" if shown < total else ""
+    out.write(f"({total:,} row{plural}{cut})\n")
+
+
+def _numeric_by_value(count: int, rows: Sequence[tuple]) -> list[bool]:
+    """Without column types: right-align columns whose every shown value is a number."""
+    return [
+        all(isinstance(r[i], (int, float, decimal.Decimal)) or r[i] is None for r in rows)
         and any(r[i] is not None for r in rows)
-        for i in range(len(columns))
-    ]  # fmt: skip
-    widths = [len(c) for c in columns]
-    for row in cells:
-        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+        for i in range(count)
+    ]
 
-    def line(values: Sequence[str]) -> str:
-        parts = [
-            v.rjust(w) if r else v.ljust(w) for v, w, r in zip(values, widths, right, strict=True)
-        ]
-        return "  ".join(parts).rstrip()
 
-    out.write(line(columns) + "\n")
+def _header(columns: Sequence[str], widths: list[int], right: list[bool], out: IO[str]) -> None:
+    out.write(_line(columns, widths, right) + "\n")
     out.write("  ".join("-" * w for w in widths) + "\n")
-    for row in cells:
-        out.write(line(row) + "\n")
-    out.write(f"({len(rows)} row{'' if len(rows) == 1 else 's'})\n")
+
+
+def _line(values: Sequence[str], widths: Sequence[int], right: Sequence[bool]) -> str:
+    parts = []
+    for value, width, to_right in zip(values, widths, right, strict=True):
+        pad = " " * (width - cell_len(value))
+        parts.append(pad + value if to_right else value + pad)
+    return "  ".join(parts).rstrip()
 
 
 def _text(value: Any, csv: bool = False) -> str:
@@ -258,8 +418,11 @@ def _short_float(value: float) -> str:
 
 
 def _cut(text: str) -> str:
+    """One line of at most CELL_WIDTH cells (a cut cell ends in `…`)."""
     text = text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
-    return text if len(text) <= CELL_WIDTH else text[: CELL_WIDTH - 1] + "…"
+    if cell_len(text) <= CELL_WIDTH:
+        return text
+    return set_cell_size(text, CELL_WIDTH - 1).rstrip() + "…"
 
 
 def _json_default(value: Any) -> Any:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from gtlake.errors import SourceError
-from gtlake.storage import Location
+from gtlake.storage import Location, store_errors
 
 OUTPUT_MANIFEST = "manifests/output/output.manifest"
 _INTERMEDIATE = re.compile(r"^manifests/intermediate/(\d+)/output\.manifest$")
@@ -51,6 +51,10 @@ class SourceFile:
     size: int
     etag: str | None
     last_modified: datetime | None
+    # What changes whenever the file's bytes may have: the ETag on S3; locally the modification
+    # and change times and the inode (an edit that keeps the size and resets the modification
+    # time with `utime` still moves the change time, which no call can set back).
+    version: str = ""
 
     @property
     def kind(self) -> str:
@@ -88,10 +92,11 @@ class JobDir:
         return sorted(found, key=lambda pair: pair[0])
 
     def fingerprint(self) -> str:
-        """A digest of every file's path, size and ETag (modification time for local files)."""
+        """A digest of every file's path, size and version (the ETag on S3; locally the
+        modification time, change time and inode)."""
         digest = hashlib.sha256()
         for f in sorted(self.files, key=lambda f: f.path):
-            stamp = f.etag or (f.last_modified.isoformat() if f.last_modified else "")
+            stamp = f.version or f.etag or (f.last_modified.isoformat() if f.last_modified else "")
             digest.update(f"{f.path}\0{f.size}\0{stamp}\n".encode())
         return digest.hexdigest()[:32]
 
@@ -101,9 +106,10 @@ def list_jobs(location: Location, names: list[str] | None = None) -> list[JobDir
     fs = location.fs()
     root = location.root
     try:
-        if not fs.isdir(root):
-            raise SourceError(f"source {location.url} does not exist or is not a directory")
-        listing = fs.find(root, detail=True, withdirs=True)
+        with store_errors():
+            if not fs.isdir(root):
+                raise SourceError(f"source {location.url} does not exist or is not a directory")
+            listing = fs.find(root, detail=True, withdirs=True)
     except SourceError:
         raise
     except FileNotFoundError as exc:
@@ -139,7 +145,8 @@ def list_jobs(location: Location, names: list[str] | None = None) -> list[JobDir
 
 
 def _source_file(relpath: str, info: dict) -> SourceFile:
-    """A listing entry (s3fs: `ETag` quoted, `LastModified` aware; local: `mtime` seconds)."""
+    """A listing entry (s3fs: `ETag` quoted, `LastModified` aware; local: `mtime` and `created`
+    (the change time, `st_ctime`) in seconds, and `ino`)."""
     etag = info.get("ETag") or info.get("etag")
     modified = info.get("LastModified") or info.get("mtime") or info.get("last_modified")
     if isinstance(modified, (int, float)):
@@ -150,6 +157,11 @@ def _source_file(relpath: str, info: dict) -> SourceFile:
         )
     else:
         modified = None
-    return SourceFile(
-        relpath, int(info.get("size") or 0), etag.strip('"') if etag else None, modified
-    )
+    etag = etag.strip('"') if etag else None
+    if etag:
+        version = etag
+    elif "ino" in info:  # a local file (fsspec's LocalFileSystem reports the stat fields)
+        version = f"{info.get('mtime')!r}:{info.get('created')!r}:{info['ino']}"
+    else:
+        version = ""
+    return SourceFile(relpath, int(info.get("size") or 0), etag, modified, version)

@@ -1,24 +1,31 @@
 """Where files live: a local path or `s3://bucket/prefix` on any S3-compatible store.
 
-All file access goes through fsspec. `--endpoint-url` (or `AWS_ENDPOINT_URL`) points s3fs at any
-S3-compatible server; credentials come from the usual AWS chain and never appear in messages.
+All file access goes through fsspec, on its and s3fs's public API only; DuckDB and polars reach
+the same store through the adapters at the end of this module. `--endpoint-url` (or
+`AWS_ENDPOINT_URL`) points s3fs at any S3-compatible server; credentials come from the usual AWS
+chain and never appear in messages.
 
 Retries: botocore's `standard` retry mode (exponential backoff with jitter) retries throttling
 (`SlowDown`, 503), 5xx answers and dropped connections; `AWS_MAX_ATTEMPTS` and `AWS_RETRY_MODE`
 override the defaults as they do for every AWS tool. A request that still fails surfaces as an
-`OSError` (a `ConnectionError` when the store cannot be reached) naming the URL, never a botocore
-type, so callers report it as one line.
+`OSError` (a `ConnectionError` when the store cannot be reached, inside `store_errors()`) naming
+the URL, never a botocore type, so callers report it as one line.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, TYPE_CHECKING
 from urllib.parse import quote
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
+
+if TYPE_CHECKING:
+    import duckdb
 
 MAX_ATTEMPTS = 5
 RETRY_MODE = "standard"
@@ -79,12 +86,19 @@ def retry_config() -> dict:
     }
 
 
+S3FS_RETRIES = 2  # botocore retries (see `retry_config`); s3fs's own loop adds one try
+
+
 def s3_filesystem(endpoint_url: str | None = None) -> fsspec.AbstractFileSystem:
-    """An s3fs filesystem with bounded retries and errors translated to `OSError`.
+    """An s3fs filesystem with bounded retries and timeouts.
 
     Instances are cached by fsspec per arguments (and per process), so every call within an
-    ingest shares one connection pool.
+    ingest shares one connection pool. Errors of botocore that come without an answer from the
+    store (no credentials, no connection) are not OSErrors: callers run store calls inside
+    `store_errors()`, which turns them into `ConnectionError`.
     """
+    from s3fs import S3FileSystem
+
     options: dict = {
         "use_listings_cache": False,
         "config_kwargs": {
@@ -95,43 +109,88 @@ def s3_filesystem(endpoint_url: str | None = None) -> fsspec.AbstractFileSystem:
     }
     if endpoint_url:
         options["endpoint_url"] = endpoint_url
-    return _s3_class()(**options)
+    fs = S3FileSystem(**options)
+    # botocore does the retrying; s3fs's loop around it only gets one extra try, for errors
+    # raised while a response body is read.
+    fs.retries = S3FS_RETRIES
+    return fs
 
 
-_S3_CLASS: type | None = None
+def as_store_error(exc: BaseException) -> BaseException:
+    """`exc`, or a `ConnectionError` naming it when botocore raised it without an answer from the
+    store (missing credentials, an endpoint that cannot be reached)."""
+    if isinstance(exc, OSError) or "botocore" not in type(exc).__module__:
+        return exc
+    from botocore.exceptions import BotoCoreError
+
+    if isinstance(exc, BotoCoreError):
+        return ConnectionError(f"S3 request failed: {exc}")
+    return exc
 
 
-def _s3_class() -> type:
-    """S3FileSystem whose failed calls raise OSError (built lazily: s3fs imports are slow)."""
-    global _S3_CLASS
-    if _S3_CLASS is None:
-        from botocore.exceptions import BotoCoreError
-        from s3fs import S3FileSystem
-
-        class GtlakeS3FileSystem(S3FileSystem):
-            # botocore does the retrying (see `retry_config`); s3fs's own loop around it only
-            # gets one extra try, for errors raised while a response body is read.
-            retries = 2
-
-            async def _call_s3(self, method, *args, **kwargs):
-                try:
-                    return await super()._call_s3(method, *args, **kwargs)
-                except BotoCoreError as exc:
-                    raise ConnectionError(f"S3 request failed: {exc}") from None
-
-        _S3_CLASS = GtlakeS3FileSystem
-    return _S3_CLASS
+@contextmanager
+def store_errors() -> Iterator[None]:
+    """Let store calls fail only with OSError (see `as_store_error`)."""
+    try:
+        yield
+    except Exception as exc:
+        translated = as_store_error(exc)
+        if translated is exc:
+            raise
+        raise translated from None
 
 
 def open_input(fs: fsspec.AbstractFileSystem, path: str, size: int | None = None) -> IO[bytes]:
-    """Open a file for reading; on S3 the size known from the listing saves a HEAD request."""
+    """Open a file for reading; on S3 the size known from the listing saves a HEAD request.
+
+    s3fs reads a file's `details` (a HEAD) before its first range GET; the listing already told
+    what it needs, given through the file's public `details` property.
+    """
     if size is not None and getattr(fs, "protocol", None) in (("s3", "s3a"), "s3"):
         stream = fs.open(path, "rb", size=size)
-        # s3fs reads the object's details (a HEAD) on the first read only to compare ETags;
-        # what the listing told us is all it needs.
-        stream._details = {"name": path, "size": size, "type": "file"}
+        stream.details = {"name": path, "size": size, "type": "file"}
         return stream
     return fs.open(path, "rb")
+
+
+# -- adapters: how DuckDB and polars reach the same store ------------------------------------
+
+LISTING_TTL_S = 60
+
+
+def register_duckdb(con: duckdb.DuckDBPyConnection, lake: Location) -> None:
+    """Let DuckDB read an S3 lake through s3fs (unless a filesystem for s3 is registered).
+
+    The filesystem is the lake's own (endpoint, retries, credentials) with a listings cache of
+    LISTING_TTL_S seconds: DuckDB lists a table's files each time a view over it is bound, and
+    an analysis view binds several tables, so without the cache one query lists the lake many
+    times over. A connection sees new jobs once the cache expires. (No httpfs extension: it cannot
+    be downloaded in a closed network.)
+    """
+    if not lake.is_s3 or con.filesystem_is_registered("s3"):
+        return
+    base = lake.fs()
+    options = {**base.storage_options, "use_listings_cache": True}
+    options["listings_expiry_time"] = LISTING_TTL_S
+    fs = type(base)(**options, skip_instance_cache=True)
+    fs.retries = base.retries
+    con.register_filesystem(fs)
+
+
+def polars_storage_options(lake: Location) -> dict[str, str] | None:
+    """polars (object_store) options for an S3 lake: the endpoint, and plain HTTP if it is one."""
+    if not lake.is_s3:
+        return None
+    options: dict[str, str] = {}
+    endpoint = lake.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        options["aws_endpoint_url"] = endpoint
+        if endpoint.startswith("http://"):
+            options["aws_allow_http"] = "true"
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if region:
+        options["aws_region"] = region
+    return options
 
 
 def fetch_all(fs: fsspec.AbstractFileSystem, paths: list[str]) -> list[bytes | Exception]:
@@ -142,7 +201,9 @@ def fetch_all(fs: fsspec.AbstractFileSystem, paths: list[str]) -> list[bytes | E
     """
     if not paths:
         return []
-    return fs.cat_ranges(paths, [0] * len(paths), [None] * len(paths), on_error="return")
+    with store_errors():
+        found = fs.cat_ranges(paths, [0] * len(paths), [None] * len(paths), on_error="return")
+    return [as_store_error(f) if isinstance(f, Exception) else f for f in found]
 
 
 def partition_value(value: str) -> str:

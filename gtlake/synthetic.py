@@ -25,6 +25,7 @@ from gtlake.jobfiles import (
     to_json,
     worker_answer,
     worker_id,
+    write_file,
 )
 
 #
@@ -331,6 +332,25 @@ class _VideoTracking(_Base):
         source = f"{SYNTHETIC_BUCKET}/{ctx.folder}/videos/clip {i:06d}/seq.json"
         return f'{{"source-ref":"{source}"', label, None
 
+    def sequence(self, i: int) -> bytes:
+        """Line `i`'s `SeqLabel.json`: 2-6 frames, 1-3 tracks drifting a few pixels a frame (its
+        own random stream, so the manifests are the same bytes with or without it)."""
+        rng = random.Random(f"gtlake-synthetic/seq/{self.ctx.name}/{i}")
+        tracks = [
+            (rng.randrange(3), 10 + rng.randrange(600), 10 + rng.randrange(300))
+            for _ in range(1 + rng.randrange(3))
+        ]
+        frames = []
+        for n in range(2 + rng.randrange(5)):
+            boxes = [
+                {"height": 40, "width": 30, "top": y + n, "left": x + 2 * n, "class-id": str(c),
+                 "label-category-attributes": {},
+                 "object-id": f"{self.ctx.name}-{i}-{t}", "object-name": f"{c}:{t + 1}"}
+                for t, (c, x, y) in enumerate(tracks)
+            ]  # fmt: skip
+            frames.append({"annotations": boxes, "frame-no": str(n), "frame": f"{n:06d}.jpg"})
+        return to_json({"tracking-annotations": frames}).encode()
+
 
 class _Custom(_Base):
     attribute = "document-entities"
@@ -620,6 +640,9 @@ def _synthetic_job(
     finally:
         for s in (sink, *sinks):
             s.close()
+    if isinstance(maker, _VideoTracking):
+        for i in range(lines):
+            write_file(root / name / MASKS / str(i) / "SeqLabel.json", maker.sequence(i))
     _synthetic_responses(root / name, ctx, kind, maker.a, sink.kept)
     for s, (job, down_kind, m) in zip(sinks, downstream, strict=True):
         _synthetic_responses(root / job, m.ctx, down_kind, m.a, s.kept)

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable
+from math import inf
 from operator import attrgetter
 from typing import Annotated, Any, NamedTuple
 
@@ -52,11 +54,18 @@ def is_groundtruth_type(raw: object) -> bool:
 
 
 def number(value: object, what: str) -> float | None:
-    """A confidence or coordinate: int or float (not bool, not a string); None stays None."""
+    """A confidence or coordinate: int or float (not bool, not a string) that a float64 holds
+    (`1e999` is valid JSON, but stored it would read back as infinity); None stays None."""
     if value is None:
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+        try:
+            result = float(value)
+        except OverflowError:  # an integer beyond float64's range
+            result = inf
+        if result in _INFINITE:
+            raise LineError(f"{what} is beyond the range of a float64 ({_show(value)})")
+        return result
     raise LineError(f"{what} is {_kind(value)} {_show(value)}, expected a number")
 
 
@@ -112,6 +121,8 @@ def _dict(value: object, what: str) -> dict:
 
 
 _NUMERIC = frozenset((int, float, type(None)))  # exact types: a bool is not a number here
+_INFINITE = (inf, -inf)  # what the standard library reads `1e999` as
+_FLOAT_MAX = int(sys.float_info.max)
 
 
 def _confidences(meta: dict, key: str, count: int, what: str) -> tuple[list, str | None]:
@@ -127,7 +138,7 @@ def _confidences(meta: dict, key: str, count: int, what: str) -> tuple[list, str
         items = _list(objects, key)
         found = [_dict(o, f"{key}[{i}]").get("confidence") for i, o in enumerate(items)]
     for i, conf in enumerate(found):
-        if type(conf) not in _NUMERIC:
+        if type(conf) not in _NUMERIC or conf in _INFINITE:
             number(conf, f"{key}[{i}].confidence")
     if len(found) != count:
         warning = f"{count} {what} but {len(found)} {key}[] confidences; confidences left null"
@@ -192,6 +203,8 @@ def bounding_boxes(value: object, meta: dict, source: object, p: Row) -> Facts:
         if not (type(left) in _NUMERIC and type(top) in _NUMERIC and type(w) in _NUMERIC
                 and type(h) in _NUMERIC):  # fmt: skip
             _bad_box(i, box)
+        if _huge(left) or _huge(top) or _huge(w) or _huge(h):
+            _bad_box(i, box)
         name = None
         if cid is not None:
             name = names(str(cid).strip() if type(cid) is str else str(cid))
@@ -200,6 +213,13 @@ def bounding_boxes(value: object, meta: dict, source: object, p: Row) -> Facts:
         row = (*p, i, cid, name, left, top, w, h, confidences[i], width, height, depth)
         rows.append(("boxes", row))
     return Facts(warning=warning, items=tuple(rows))
+
+
+def _huge(value: object) -> bool:
+    """Beyond float64: `1e999` (read as infinity) or an integer of more than 308 digits."""
+    if type(value) is float:
+        return value in _INFINITE
+    return type(value) is int and not -_FLOAT_MAX <= value <= _FLOAT_MAX
 
 
 def _bad_box(i: int, box: object) -> None:
@@ -251,6 +271,53 @@ def generic(value: object, meta: dict, source: object, p: Row) -> Facts:
     )
 
 
+def sequence(value: object, meta: dict, source: object, p: Row) -> Facts:
+    """Video and point-cloud tracking: the boxes or cuboids are in the referenced sequence file
+    (read by `gtlake.frames`); the label gets a class when its class map has exactly one."""
+    classes = meta.get("class-map")
+    if classes is None:
+        classes = meta.get("class_map")
+    facts = generic(value, meta, source, p)
+    if not isinstance(classes, dict) or len(classes) != 1:
+        return facts
+    key, name = next(iter(classes.items()))
+    try:
+        cid = class_index(key, "class-map key")
+    except LineError:  # the sequence file holds the labels; the line loads whatever its map
+        return facts
+    return facts._replace(class_id=cid, class_name=name if isinstance(name, str) else None)
+
+
+def point_cloud_cuboids(value: object, meta: dict, source: object, p: Row) -> Facts:
+    """3D point cloud object detection: `{"annotations": [cuboid, ...]}` on the line itself."""
+    from gtlake.sequences import compact_json, cuboid_row, stamp  # it imports this module
+
+    value = _dict(value, "label value")
+    cuboids = _list(value.get("annotations"), "annotations")
+    attrs = compact_json(meta.get("dataset-object-attributes"))
+    where = (None, None, None, None)
+    rows = [cuboid_row(p, where, i, ann, attrs) for i, ann in enumerate(cuboids)]
+    confidences, warning = ([], None)
+    if meta.get("objects"):  # `objects: []` in the documentation's example: none given
+        confidences, warning = _confidences(meta, "objects", len(rows), "cuboids")
+    rows = stamp("cuboids", rows, p, meta)
+    if confidences:
+        index = FILE_SCHEMAS["cuboids"].names.index("confidence")
+        rows = [(*r[:index], c, *r[index + 1 :]) for r, c in zip(rows, confidences, strict=True)]
+    return sequence(value, meta, source, p)._replace(
+        warning=warning, items=tuple(("cuboids", r) for r in rows)
+    )
+
+
+def point_cloud_segmentation(value: object, meta: dict, source: object, p: Row) -> Facts:
+    """3D point cloud semantic segmentation: a `.zlib` mask reference and a `color-map` with the
+    same entries as an image segmentation's `internal-color-map`."""
+    colors = meta.get("color-map")
+    if colors is None:
+        return generic(value, meta, source, p)
+    return segmentation(value, {**meta, "internal-color-map": colors}, source, p)
+
+
 Handler = Callable[[object, dict, object, Row], Facts]
 
 HANDLERS: dict[str, Handler] = {
@@ -262,6 +329,11 @@ HANDLERS: dict[str, Handler] = {
     "object-detection": bounding_boxes,
     "semantic-segmentation": segmentation,
     "text-span": text_spans,
+    "video-object-detection": sequence,
+    "video-object-tracking": sequence,
+    "point-cloud-object-tracking": sequence,
+    "point-cloud-object-detection": point_cloud_cuboids,
+    "point-cloud-single-frame-semantic-segmentation": point_cloud_segmentation,
 }
 
 

@@ -32,10 +32,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from gtlake.errors import LakeError
+from gtlake.errors import LakeError, one_line
 from gtlake.schemas import FILE_SCHEMAS, PARTITION_COLUMNS
 from gtlake.snapshot import LakeFile, Snapshot, take
-from gtlake.storage import Location
+from gtlake.storage import Location, register_duckdb
 
 
 def _default_sql_dir() -> Path:
@@ -121,18 +121,6 @@ def files_select(files: list[LakeFile], schema: pa.Schema) -> str:
     return "\nunion all\n".join(parts)
 
 
-def register_lake(con: duckdb.DuckDBPyConnection, lake: Location) -> None:
-    """Let DuckDB read an S3 lake through s3fs (unless a filesystem for s3 is registered).
-
-    The filesystem is the lake's own (endpoint, retries, credentials). The views name their
-    files explicitly, so DuckDB never lists the lake.
-    """
-    if not lake.is_s3 or con.filesystem_is_registered("s3"):
-        return
-    base = lake.fs()
-    con.register_filesystem(type(base)(**base.storage_options, skip_instance_cache=True))
-
-
 def sql_files(sql_dir: Path = SQL_DIR) -> list[Path]:
     """The view files in creation order: tables, then analysis views, then any other file."""
     files = {p.stem: p for p in sorted(sql_dir.glob("*.sql"))}
@@ -152,7 +140,7 @@ def create_views(
 ) -> Snapshot:
     """Create the `parquet.<table>` reads of one snapshot (`snap`, else the lake's now) and
     every view of `sql_dir` in `con`; return the snapshot."""
-    register_lake(con, lake)
+    register_duckdb(con, lake)
     snap = snap if snap is not None else take(lake)
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
     schemas = table_schemas()
@@ -176,7 +164,7 @@ def _create(con: duckdb.DuckDBPyConnection, name: str, body: str, where: str) ->
     try:
         con.execute(f"create or replace view {name} as\n{body}")
     except duckdb.Error as exc:
-        raise LakeError(f"{where}: cannot create view {name}: {exc}") from exc
+        raise LakeError(f"{where}: cannot create view {name}: {one_line(str(exc))}") from exc
 
 
 def connect(

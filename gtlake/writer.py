@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 
 from gtlake.errors import LakeError
 from gtlake.schemas import FILE_SCHEMAS, INGEST_ID, TABLES, stored_schema
-from gtlake.storage import Location
+from gtlake.storage import Location, store_errors
 
 STAGING_PREFIX = "gtlake-staging-"
 # Snappy: Parquet's usual codec, read everywhere, and about twice as fast to write as zstd here.
@@ -247,7 +247,8 @@ def _alive(pid: int) -> bool:
 def _upload(fs, pairs: list[tuple[str, str]]) -> None:
     """PUT local files to keys (fsspec uploads a list concurrently)."""
     if pairs:
-        fs.put([local for local, _ in pairs], [key for _, key in pairs])
+        with store_errors():
+            fs.put([local for local, _ in pairs], [key for _, key in pairs])
 
 
 __all__ = ["INGEST_ID", "DataFile", "JobWriter", "job_key", "to_arrow"]

@@ -1,5 +1,6 @@
--- confidence_ranked: one row per confidence-bearing item: a label, box, class, segment or entity
--- with a confidence, of the labels in object_labels (each label once, however often carried).
+-- confidence_ranked: one row per confidence-bearing item: a label, box, class, segment, entity,
+-- video frame box or cuboid with a confidence, of the labels in object_labels (each label once,
+-- however often carried). frame_no is the frame of a frame box or a tracked cuboid, else null.
 -- Ground Truth confidence is comparable only within one job and between labels of one kind, so
 -- items are ranked within (origin_job, attribute, human_annotated, item): never across jobs,
 -- never human against automated labels. percent_rank is 0 for the lowest confidence of its
@@ -11,21 +12,27 @@ with chosen as (
     from object_labels
 ),
 items as (
-    select 'label' as item, null::bigint as item_index, job, line, attribute,
-        class_id, class_name, confidence
+    select 'label' as item, null::bigint as item_index, null::bigint as frame_no, job, line,
+        attribute, class_id, class_name, confidence
     from labels
     union all
-    select 'box', box_index, job, line, attribute, class_id, class_name, confidence
+    select 'box', box_index, null, job, line, attribute, class_id, class_name, confidence
     from boxes
     union all
-    select 'class', class_id, job, line, attribute, class_id, class_name, confidence
+    select 'class', class_id, null, job, line, attribute, class_id, class_name, confidence
     from classes
     union all
-    select 'segment', class_id, job, line, attribute, class_id, class_name, confidence
+    select 'segment', class_id, null, job, line, attribute, class_id, class_name, confidence
     from segments
     union all
-    select 'entity', entity_index, job, line, attribute, null, label, confidence
+    select 'entity', entity_index, null, job, line, attribute, null, label, confidence
     from entities
+    union all
+    select 'frame box', box_index, frame_no, job, line, attribute, class_id, class_name, confidence
+    from frame_boxes
+    union all
+    select 'cuboid', cuboid_index, frame_no, job, line, attribute, class_id, class_name, confidence
+    from cuboids
 )
 select
     chosen.origin_job,
@@ -34,6 +41,7 @@ select
     chosen.human_annotated,
     items.item,
     items.item_index,
+    items.frame_no,
     chosen.label_type,
     chosen.object_id,
     chosen.source_ref,

@@ -18,9 +18,13 @@ from urllib.parse import unquote, urlsplit
 _HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection"}
 
 
+DROP = 0  # a Fault status: close the connection without answering, as a dead server would
+
+
 @dataclass
 class Fault:
-    """Answer `times` requests whose method and path match with `status` / `code`."""
+    """Answer `times` requests whose method and path match with `status` / `code` (or, with
+    status `DROP`, close the connection without an answer)."""
 
     status: int
     code: str
@@ -28,6 +32,19 @@ class Fault:
     method: str | None = None
     path_contains: str = ""
     hits: int = 0
+
+
+@dataclass
+class Hold:
+    """Keep requests whose path contains `path_contains` waiting until `release()`; `arrived` is
+    set when the first one is waiting (a window a test opens without sleeping)."""
+
+    path_contains: str
+    arrived: threading.Event
+    released: threading.Event
+
+    def release(self) -> None:
+        self.released.set()
 
 
 @dataclass(frozen=True)
@@ -44,6 +61,7 @@ class S3Proxy:
         self.upstream = (parts.hostname, parts.port)
         self.requests: list[Request] = []
         self.faults: list[Fault] = []
+        self.holds: list[Hold] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
@@ -56,6 +74,12 @@ class S3Proxy:
         with self._lock:
             self.faults.append(fault)
         return fault
+
+    def hold(self, path_contains: str) -> Hold:
+        held = Hold(path_contains, threading.Event(), threading.Event())
+        with self._lock:
+            self.holds.append(held)
+        return held
 
     def reset(self) -> None:
         with self._lock:
@@ -89,6 +113,9 @@ class S3Proxy:
             self.requests.append(request)
 
     def close(self) -> None:
+        with self._lock:
+            for held in self.holds:
+                held.release()
         self._server.shutdown()
         self._server.server_close()
 
@@ -118,7 +145,16 @@ def _handler(proxy: S3Proxy) -> type[BaseHTTPRequestHandler]:
             body = self._body()
             parts = urlsplit(self.path)
             path = unquote(parts.path)
+            with proxy._lock:
+                holds = [h for h in proxy.holds if h.path_contains in path]
+            for held in holds:
+                held.arrived.set()
+                held.released.wait(timeout=120)
             fault = proxy._fault_for(self.command, path)
+            if fault is not None and fault.status == DROP:
+                proxy._record(Request(self.command, path, parts.query, DROP))
+                self.close_connection = True
+                return
             if fault is not None:
                 xml = (
                     f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{fault.code}</Code>"

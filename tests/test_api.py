@@ -109,3 +109,23 @@ def test_import_gtlake_loads_neither_duckdb_nor_polars() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["[]", "False"]
+
+
+def test_pandas_from_duckdb_and_from_polars(lake: Path) -> None:
+    """The `pandas` extra (numpy, pandas): `.df()` on a DuckDB result, `.to_pandas()` on a scan."""
+    import pandas as pd
+
+    with gtlake.connect(lake) as con:
+        frame = con.sql("select job, count(*) as boxes from boxes group by job order by job").df()
+        expected = con.execute(
+            "select job, count(*) from boxes group by job order by job"
+        ).fetchall()
+    assert isinstance(frame, pd.DataFrame)
+    assert list(frame.columns) == ["job", "boxes"]
+    assert list(frame.itertuples(index=False, name=None)) == expected
+    assert DOGS in set(frame["job"])
+
+    boxes = gtlake.scan(lake, "boxes").filter(pl.col("job") == DOGS).collect().to_pandas()
+    assert isinstance(boxes, pd.DataFrame) and len(boxes) == 6
+    assert list(boxes.columns) == list(table_schemas()["boxes"].names)
+    assert set(boxes["job"]) == {DOGS}

@@ -18,13 +18,17 @@ import pyarrow.parquet as pq
 import pytest
 
 from dagster_project import quality
-from dagster_project.assets import TABLE_SPECS, VIEWS_KEY, duckdb_views, lake_tables, table_key
+from dagster_project.assets import TABLE_SPECS, VIEWS_KEY, lake_tables, table_key
 from dagster_project.checks import job_checks
 from dagster_project.definitions import defs
 from dagster_project.lakeread import partition_files, read_partition
 from dagster_project.partitions import JOBS
-from dagster_project.resources import GtlakeResource
+from dagster_project.resources import ConfigurationError, GtlakeResource
 from dagster_project.sensors import daily_reconcile, new_or_changed_jobs, plan
+from dagster_project.source import SOURCE_KEY
+from dagster_project.sqlviews import VIEW_SPECS, duckdb_views, lake_views
+from dagster_project.training_sets import load_config as load_training_sets
+from dagster_project.training_sets import training_set_key
 from gtlake.cli import main as gtlake_main
 from gtlake.schemas import TABLES, full_schema
 from gtlake.source import list_jobs
@@ -36,6 +40,7 @@ CHECK_NAMES = {
     "confidences_within_0_1",
     "label_attribute_names",
     "boxes_match_confidences",
+    "referenced_files_accounted_for",
     "quarantine_empty",
 }
 
@@ -135,7 +140,20 @@ def build_tree(root: Path) -> dict[str, set[str]]:
         "quarantine-bad",
         [_classified("quarantine-bad", 0.5, 0), '{"source-ref": "s3://bucket/broken.jpg", '],
     )
+    seq = "annotations/consolidated-annotation/output/0/SeqLabel.json"
+    video = {
+        "source-ref": "s3://bucket/frames-good/video.json",
+        "tracks-ref": f"s3://bucket/output/frames-good/{seq}",
+        "tracks-ref-metadata": _meta(
+            "video-object-tracking", "frames-good", **{"class-map": {"1": "Pedestrian"}}
+        ),
+    }
+    write_job(root, "frames-good", [_line(video)])
+    real_seq = REAL / "sagemaker-examples/video_quality_metrics/SeqLabel.2021-02-26_659c90c.json"
+    (root / "frames-good" / seq).parent.mkdir(parents=True)
+    shutil.copy(real_seq, root / "frames-good" / seq)
     return {
+        "frames-good": set(),
         "boxes-good": set(),
         "classes-good": set(),
         "lines-bad": set(),  # until a line goes missing from the lake (see below)
@@ -146,7 +164,9 @@ def build_tree(root: Path) -> dict[str, set[str]]:
     }
 
 
-ASSETS = [lake_tables, duckdb_views, job_checks]
+ASSETS = [lake_tables, lake_views, duckdb_views, job_checks]
+VIEW_KEYS = {spec.key for spec in VIEW_SPECS}
+ERROR_FAILS = {"confidence-bad", "names-bad", "boxes-bad"}  # jobs failing an error check
 
 
 def materialize(resource: GtlakeResource, instance, job: str, selection=None):
@@ -195,13 +215,25 @@ def test_definitions_load():
     dg.Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
     keys = graph.get_all_asset_keys()
-    assert {table_key(t) for t in TABLES} | {VIEWS_KEY} == keys
+    training_sets = {training_set_key(s.name) for s in load_training_sets()}
+    assert {table_key(t) for t in TABLES} | {
+        VIEWS_KEY,
+        SOURCE_KEY,
+    } | VIEW_KEYS | training_sets == keys
     assert {k.name for k in graph.asset_check_keys} == CHECK_NAMES
     for table in TABLES:
-        assert graph.get(table_key(table)).partitions_def.name == JOBS
+        node = graph.get(table_key(table))
+        assert node.partitions_def.name == JOBS
+        assert node.parent_keys == {SOURCE_KEY}
+    assert graph.get(SOURCE_KEY).partitions_def.name == JOBS
+    assert not graph.get(SOURCE_KEY).is_materializable
     assert graph.get(VIEWS_KEY).partitions_def is None
+    assert graph.get(VIEWS_KEY).parent_keys == VIEW_KEYS
     assert defs.resolve_job_def("ingest").partitions_def.name == JOBS
-    assert defs.resolve_sensor_def("new_or_changed_jobs").job_name == "ingest"
+    sensor = defs.resolve_sensor_def("new_or_changed_jobs")
+    assert sensor.job_name == "ingest"
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    assert defs.resolve_job_def("discover_jobs").partitions_def is None
     assert defs.resolve_schedule_def("daily_reconcile").cron_schedule == "0 3 * * *"
     assert isinstance(defs.resources["gtlake"], GtlakeResource)
 
@@ -217,18 +249,60 @@ def test_resource_from_env(tmp_path):
     assert resource.source == "s3://bucket/gt"
     assert resource.views == str(tmp_path / "lake" / "gtlake.duckdb")
     assert resource.endpoint_url == "http://127.0.0.1:9"
-    assert not resource.sample_default
-    default = GtlakeResource.from_env({})
-    assert default.sample_default and default.source.endswith("build/sample")
-    assert default.lake.endswith("/lake")
+    assert not resource.demo
+    demo = GtlakeResource.from_env({"GTLAKE_DEMO": "1"})
+    assert demo.demo and demo.source.endswith("build/sample")
+    assert demo.lake.endswith("/lake")
 
 
-def test_every_run_succeeds_and_checks_every_partition(env):
+def test_resource_without_a_source_refuses_to_load():
+    for environ in ({}, {"GTLAKE_LAKE": "/srv/lake"}, {"GTLAKE_DEMO": "0"}):
+        with pytest.raises(ConfigurationError, match="GTLAKE_SOURCE is not set.*GTLAKE_DEMO=1"):
+            GtlakeResource.from_env(environ)
+
+
+def test_resource_binds_absolute_values_as_env_vars(tmp_path):
+    environ = {"GTLAKE_SOURCE": "s3://bucket/gt", "GTLAKE_LAKE": str(tmp_path), "GTLAKE_VIEWS": "v"}
+    bound = GtlakeResource.from_env(environ, bind=True)
+    assert isinstance(bound.source, dg.EnvVar) and bound.source.env_var_name == "GTLAKE_SOURCE"
+    assert isinstance(bound.lake, dg.EnvVar)
+    assert not isinstance(bound.views, dg.EnvVar)  # relative: resolved when loaded
+    assert bound.views == str(Path.cwd() / "v")
+    assert GtlakeResource.from_env(environ).source == "s3://bucket/gt"
+
+
+def test_every_run_checks_every_partition_and_error_checks_block(env):
     for job, result in env["results"].items():
-        assert result.success, job
+        assert result.success == (job not in ERROR_FAILS), job
         evaluations = result.get_asset_check_evaluations()
         assert {e.check_name for e in evaluations} == CHECK_NAMES
         assert {e.partition for e in evaluations} == {job}
+        assert {e.metadata["job"].value for e in evaluations} == {job}
+        materialized = {e.asset_key for e in result.get_asset_materialization_events()}
+        # A failed error check stops the run before the views and the views file.
+        refreshed = VIEW_KEYS | {VIEWS_KEY}
+        assert (refreshed <= materialized) == (job not in ERROR_FAILS), job
+        assert {table_key(t) for t in TABLES} <= materialized, job
+
+
+def test_a_failed_error_check_does_not_refresh_the_views_file(env):
+    views = Path(env["resource"].views)
+    before = views.stat()  # every refresh moves a new file into place (a new inode)
+    failed = materialize(env["resource"], env["instance"], "confidence-bad")
+    assert not failed.success
+    assert failed_checks(failed) == {"confidences_within_0_1": "ERROR"}
+    assert views.stat().st_ino == before.st_ino and views.stat().st_mtime_ns == before.st_mtime_ns
+    warned = materialize(env["resource"], env["instance"], "quarantine-bad")
+    assert warned.success and failed_checks(warned) == {"quarantine_empty": "WARN"}
+    assert views.stat().st_ino != before.st_ino  # a warning does not block
+
+
+def test_error_checks_block_and_warnings_do_not():
+    specs = {spec.name: spec for spec in job_checks.check_specs}
+    assert {name for name, spec in specs.items() if spec.blocking} == CHECK_NAMES - {
+        "quarantine_empty"
+    }
+    assert not specs["quarantine_empty"].blocking
 
 
 def test_each_check_passes_on_good_jobs_and_fails_on_its_bad_job(env):
@@ -260,11 +334,32 @@ def test_line_check_fails_when_the_lake_lost_a_line(env):
     assert before.success and failed_checks(before) == {}
     pq.write_table(table.slice(0, 2), path)
     after = materialize(env["resource"], env["instance"], "lines-bad", selection=check)
-    assert after.success
+    assert not after.success  # a blocking check failed
     assert failed_checks(after) == {"every_line_accounted_for": "ERROR"}
     (evaluation,) = after.get_asset_check_evaluations()
     assert evaluation.metadata["manifest_lines"].value == 3
     assert evaluation.metadata["object_rows"].value == 2
+
+
+def test_frames_check_fails_when_the_lake_lost_a_referenced_file(env):
+    lake = env["resource"].lake_location()
+    (path,) = partition_files(lake, "frames", "frames-good")
+    table = pq.read_table(path)
+    assert table.num_rows == 32
+    check = dg.AssetSelection.checks(
+        dg.AssetCheckKey(table_key("frames"), "referenced_files_accounted_for")
+    )
+    before = materialize(env["resource"], env["instance"], "frames-good", selection=check)
+    assert before.success and failed_checks(before) == {}
+    pq.write_table(table.slice(0, 0), path)
+    after = materialize(env["resource"], env["instance"], "frames-good", selection=check)
+    assert failed_checks(after) == {"referenced_files_accounted_for": "ERROR"}
+    (evaluation,) = after.get_asset_check_evaluations()
+    assert evaluation.metadata["unaccounted"].value == 1
+    assert evaluation.metadata["examples"].value == [
+        {"file": "annotations/consolidated-annotation/output/0/SeqLabel.json",
+         "referred_to_by": "line 1 (tracks-ref)"}
+    ]  # fmt: skip
 
 
 def test_partition_writes_the_same_rows_as_gtlake_ingest(env, tmp_path):
@@ -296,7 +391,7 @@ def test_materializations_carry_rows_quarantine_location_and_schema(env):
         for e in result.get_asset_materialization_events()
     ]
     events = {m.asset_key: m for m in materializations}
-    assert set(events) == {spec.key for spec in TABLE_SPECS} | {VIEWS_KEY}
+    assert set(events) == {spec.key for spec in TABLE_SPECS} | {VIEWS_KEY} | VIEW_KEYS
     for table in TABLES:
         materialization = events[table_key(table)]
         metadata = materialization.metadata
@@ -396,6 +491,13 @@ def test_sensor_on_s3_adds_new_jobs_and_rerequests_changed_ones(s3_server, s3_bu
     assert added.partition_keys == ["job-a", "job-b"]
     assert sorted(r.partition_key for r in first.run_requests) == ["job-a", "job-b"]
     assert set(json.loads(first.cursor)) == {"job-a", "job-b"}
+    # Each new or changed job is observed: its partition of the Ground Truth output asset.
+    observed = {o.partition: o for o in first.asset_events}
+    assert sorted(observed) == ["job-a", "job-b"]
+    assert {o.asset_key for o in first.asset_events} == {SOURCE_KEY}
+    assert observed["job-b"].metadata["files"].value == 2  # output and intermediate manifests
+    assert observed["job-b"].metadata["status"].value == "complete"
+    assert observed["job-a"].metadata["fingerprint"].value == json.loads(first.cursor)["job-a"]
 
     # A new job appears, job-a's manifest grows; job-b is untouched.
     write_job(local, "job-c", [_classified("job-c", 0.5, 0)])
@@ -412,8 +514,10 @@ def test_sensor_on_s3_adds_new_jobs_and_rerequests_changed_ones(s3_server, s3_bu
     changed = {r.partition_key: r.run_key for r in second.run_requests}
     assert changed["job-a"] != {r.partition_key: r.run_key for r in first.run_requests}["job-a"]
 
+    assert [o.partition for o in second.asset_events] == ["job-a", "job-c"]
     third = _sensor(resource, instance, second.cursor)
     assert third.run_requests == [] and third.dynamic_partitions_requests == []
+    assert third.asset_events == []
     assert third.cursor == second.cursor
 
 
@@ -461,9 +565,9 @@ def test_refused_label_names_only_flags_groundtruth_metadata():
     assert quality.refused_label_names(attributes) == ["x-metadata"]
 
 
-def test_default_source_is_the_bundled_sample_tree(tmp_path, monkeypatch):
+def test_demo_source_is_the_bundled_sample_tree(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    resource = GtlakeResource.from_env({})
+    resource = GtlakeResource.from_env({"GTLAKE_DEMO": "1"})
     assert not (tmp_path / "build" / "sample").exists()
     jobs = resource.list_jobs()
     assert (tmp_path / "build" / "sample").is_dir()
@@ -497,3 +601,32 @@ def test_partition_with_source_and_lake_on_s3(s3_server, s3_bucket, tmp_path):
     assert objects.metadata["parquet"].value.startswith(
         f"s3://{s3_bucket}/lake/objects/job=s3-job/"
     )
+
+
+def test_discover_jobs_adds_partitions_and_observes_every_job(tmp_path):
+    source = tmp_path / "source"
+    write_job(source, "job-a", [_classified("job-a", 0.5, 0)])
+    write_job(source, "job-b", [_classified("job-b", 0.5, 0)], manifest="1")
+    resource = GtlakeResource(
+        source=str(source), lake=str(tmp_path / "lake"), views=str(tmp_path / "v.duckdb")
+    )
+    discover = defs.resolve_job_def("discover_jobs")
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions(JOBS, ["job-a"])
+        result = discover.execute_in_process(
+            instance=instance, resources={"gtlake": resource}, raise_on_error=False
+        )
+        assert result.success
+        assert result.output_for_node("add_job_partitions") == 1
+        assert sorted(instance.get_dynamic_partitions(JOBS)) == ["job-a", "job-b"]
+        observations = [
+            e.asset_observation_data.asset_observation
+            for e in result.all_events
+            if e.event_type == dg.DagsterEventType.ASSET_OBSERVATION
+        ]
+        by_job = {o.partition: o.metadata for o in observations}
+        assert sorted(by_job) == ["job-a", "job-b"]
+        assert by_job["job-b"]["status"].value == "in-progress"
+        assert by_job["job-a"]["status"].value == "complete"
+        again = discover.execute_in_process(instance=instance, resources={"gtlake": resource})
+        assert again.output_for_node("add_job_partitions") == 0

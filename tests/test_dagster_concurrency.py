@@ -14,6 +14,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from dagster_project.checks import RULES
 from dagster_project.lakeread import read_partition
 from dagster_project.partitions import JOBS
 from dagster_project.run import materialize_all
@@ -24,6 +25,7 @@ from tests.conftest import REAL, write_job
 
 pytestmark = pytest.mark.slow  # Dagster processes or servers
 
+CHECK_NAMES = {rule.__name__ for _, rule, _ in RULES}
 JOB_FILES = {
     "yolo-boxes": REAL
     / "sagemaker-examples/pytorch_yolov5_training_and_hpo/sample_output.manifest",
@@ -48,8 +50,9 @@ def test_two_partitions_at_once_do_not_corrupt_the_lake_or_the_views(tmp_path, m
         runs = materialize_all(sorted(JOB_FILES), workers=2, instance=instance,
                                executor="multiprocess")  # fmt: skip
         assert [r.success for r in runs] == [True, True], [r.error for r in runs]
-        assert all(c.passed for r in runs for c in r.checks)
-        assert all(len(r.checks) == 5 for r in runs)
+        failed = [(r.job, c.name, c.description) for r in runs for c in r.checks if not c.passed]
+        assert failed == []
+        assert all(len(r.checks) == len(CHECK_NAMES) for r in runs)
 
         # The two runs overlapped, and their steps ran in subprocesses of their own.
         records = instance.get_run_records()
@@ -57,9 +60,9 @@ def test_two_partitions_at_once_do_not_corrupt_the_lake_or_the_views(tmp_path, m
         assert max(r.start_time for r in records) < min(r.end_time for r in records)
         for run in runs:
             steps = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_START)
-            assert len(steps) == 3  # tables, checks, views file
+            assert len(steps) == 4  # tables, checks, views, views file
             pids = {e.dagster_event.pid for e in steps}
-            assert len(pids) == 3 and os.getpid() not in pids
+            assert len(pids) == 4 and os.getpid() not in pids
 
     plain = Location(str(tmp_path / "plain"))
     assert gtlake_main(["ingest", str(source), "--lake", plain.url, "--workers", "1"]) == 0

@@ -54,7 +54,8 @@ def test_run_ingests_checks_and_summarizes(tmp_path):
     out = done.stdout
     assert done.returncode == 1, out + done.stderr  # an error-severity check failed
     assert "3 jobs under" in out and "ephemeral instances" in out
-    assert "checks: 15 evaluated, 13 passed, 1 warnings, 1 failed" in out
+    assert "checks: 18 evaluated, 16 passed, 1 warnings, 1 failed" in out
+    assert "FAILED: gtlake/labels: confidences_within_0_1" in out  # a blocking check
     assert "warn: quarantine_empty on with-bad-line" in out
     assert "error: confidences_within_0_1 on overconfident" in out
     assert "rows per table: objects 5, labels 5," in out

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import sys
 from pathlib import Path
 
 import orjson
@@ -13,6 +11,7 @@ import pytest
 from gtlake import demo, jobfiles, synthetic
 from gtlake.ingest import ingest
 from gtlake.storage import Location
+from tests.conftest import gtlake
 from tests.lakeread import lake_table as read_lake_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +32,12 @@ SAMPLE_JOBS = {
     "adjust-label-city-streets": "semantic-segmentation",
     "tag-entities-in-reviews": "text-span",
     "track-pedestrians-and-vehicles": "video-object-tracking",
+    "adjust-pedestrian-and-vehicle-tracks": "video-object-tracking",
+    "detect-cars-in-video": "video-object-detection",
+    "identify-3d-objects": "point-cloud-object-detection",
+    "track-3d-objects": "point-cloud-object-tracking",
+    "track-cars-and-buses": "video-object-tracking",
+    "segment-lidar-frames": "point-cloud-single-frame-semantic-segmentation",
     "annotate-insurance-letters": "custom",
     "rate-search-relevance": "custom",
     "classify-street-signs": "image-classification",
@@ -282,25 +287,13 @@ def test_synthetic_kinds_and_chaining_can_be_chosen(tmp_path: Path) -> None:
 
 def test_demo_command_writes_the_samples(tmp_path: Path) -> None:
     out = tmp_path / "gt-output"
-    done = subprocess.run(
-        [sys.executable, "-m", "gtlake.cli", "demo", str(out)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
+    done = gtlake("demo", str(out))
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"wrote {len(SAMPLE_JOBS)} job directories to {out}"
     assert sorted(p.name for p in out.iterdir()) == sorted(SAMPLE_JOBS)
 
 
 def test_demo_command_writes_a_synthetic_tree(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "gtlake.cli", "demo", str(tmp_path), "--jobs", "5", "--lines", "3"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
+    done = gtlake("demo", str(tmp_path), "--jobs", "5", "--lines", "3")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"wrote 8 job directories to {tmp_path}"

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import resource
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -101,3 +105,59 @@ def test_export_to_a_file_and_to_stdout(
     assert export(Location(str(lake)), "yolov5") == 100
     written = capsysbinary.readouterr().out
     assert [json.loads(line) for line in written.splitlines()] == expected
+
+
+EXACT = (
+    '{"source-ref": "s3://b/0.jpg", "keep": 1e999, "neg": -1E+999, "tiny": 1e-999, '
+    '"big": 123456789012345678901234567890, "f": 0.10000000000000000001, '
+    '"nested": {"n": [18446744073709551616, 2.50]}}'
+)
+
+
+def test_numbers_come_back_exactly_as_written(tmp_path: Path) -> None:
+    """Defect 8: integers beyond 64 bits, `1e999` and digits a float64 cannot hold are exported
+    as the very text of the input (no crash, no `null`, no rounding)."""
+    label = json.loads(GOOD)
+    label["sport-metadata"]["extra"] = 1e999  # json.dumps writes Infinity: put the text back
+    labelled = json.dumps(label).replace("Infinity", "1e999")
+    write_job(tmp_path / "src", "numbers", [EXACT, labelled])
+    assert not ingest(Location(str(tmp_path / "src")), Location(str(tmp_path / "lake"))).failed
+    out = tmp_path / "numbers.manifest"
+    assert export(Location(str(tmp_path / "lake")), "numbers", str(out)) == 2
+    first, second = out.read_bytes().splitlines()
+    for literal in (b"1e999", b"-1E+999", b"1e-999", b"123456789012345678901234567890",
+                    b"0.10000000000000000001", b"18446744073709551616", b"2.50"):  # fmt: skip
+        assert literal in first, literal
+    assert b'"extra": 1e999' in second
+    assert b"null" not in first + second
+    expected = [json.loads(EXACT), json.loads(labelled)]
+    assert [json.loads(line) for line in (first, second)] == expected
+
+
+def _export_limited(lake: Path, out: Path, max_bytes: int) -> subprocess.CompletedProcess:
+    """`gtlake export` in a process that may write files of at most `max_bytes` (EFBIG past it)."""
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_bytes, max_bytes))
+
+    return subprocess.run(
+        [sys.executable, "-m", "gtlake.cli", "export", str(lake), "--job", "yolov5",
+         "--out", str(out)],
+        capture_output=True, text=True, timeout=60, preexec_fn=limit,
+    )  # fmt: skip
+
+
+def test_a_failed_export_leaves_no_partial_file(lake: Path, tmp_path: Path) -> None:
+    """Defect 8: a write that fails half-way (file size limit: EFBIG) leaves the previous file
+    untouched and no temporary file; the error is one line."""
+    out = tmp_path / "yolov5.manifest"
+    out.write_bytes(b"previous export\n")
+    failed = _export_limited(lake, out, max_bytes=4096)
+    assert failed.returncode == 1
+    assert failed.stderr.splitlines() == [f"gtlake: error: cannot write {out}: File too large"]
+    assert out.read_bytes() == b"previous export\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["yolov5.manifest"]
+    done = _export_limited(lake, out, max_bytes=1 << 30)
+    assert done.returncode == 0, done.stderr
+    assert parsed_lines(out) == parsed_lines(REAL / REAL_MANIFESTS["yolov5"])

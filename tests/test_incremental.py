@@ -6,14 +6,19 @@ requests the server actually received.
 
 from __future__ import annotations
 
+import shutil
+
 import orjson
 import pytest
 
+from gtlake import cli
 from gtlake.ingest import ingest
 from gtlake.storage import Location
 from tests.lakeread import lake_table
 from tests.s3proxy import S3Proxy, put_object
 
+OUTPUT = "manifests/output/output.manifest"
+INTERMEDIATE = "manifests/intermediate/1/output.manifest"
 META = {"type": "groundtruth/image-classification", "class-name": "cat", "confidence": 0.9}
 
 
@@ -138,3 +143,54 @@ def test_a_job_gone_from_the_source_keeps_its_partitions(s3_server, source, prox
     assert "gone" in _jobs(lake)
     responses = lake_table(lake, "worker_responses")
     assert "gone" in responses["job"].to_pylist()
+
+
+def _objects(lake) -> dict[str, int]:
+    table = ds.dataset(lake / "objects", partitioning="hive").to_table(columns=["job"])
+    jobs = table["job"].to_pylist()
+    return {job: jobs.count(job) for job in sorted(set(jobs))}
+
+
+def test_a_job_whose_manifests_go_away_keeps_its_rows(tmp_path, capsys):
+    """Defect 7: a complete job whose output manifest is deleted is not re-ingested from an older
+    intermediate manifest, and a job directory left with no manifest at all keeps its rows; both
+    are reported as notes, exit status 0. Once the output manifest is back, it is ingested."""
+    src, lake = tmp_path / "src", tmp_path / "lake"
+    for job in ("done", "emptied"):
+        for path, data in ((OUTPUT, _manifest(3)), (INTERMEDIATE, _manifest(2, 1))):
+            (src / job / path).parent.mkdir(parents=True, exist_ok=True)
+            (src / job / path).write_bytes(data)
+    (src / "never" / "annotations").mkdir(parents=True)  # a job that never had a manifest
+    assert cli.main(["ingest", str(src), "--lake", str(lake), "--workers", "1"]) == 0
+    assert _objects(lake) == {"done": 3, "emptied": 3}
+    capsys.readouterr()
+
+    (src / "done" / OUTPUT).unlink()
+    shutil.rmtree(src / "emptied")
+    (src / "emptied" / "annotations").mkdir(parents=True)
+    (src / "emptied" / "annotations" / "x.json").write_text("{}")
+    (src / "never" / "annotations" / "x.json").write_text("{}")
+    assert cli.main(["ingest", str(src), "--lake", str(lake), "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "note: job done: the output manifest is gone (manifests/output/output.manifest); the "
+        "rows of its complete ingest are kept, not replaced from an older intermediate manifest"
+    ) in out
+    assert (
+        "note: job emptied: no manifest any more (no output or intermediate manifest); its rows "
+        "are kept"
+    ) in out
+    # Never had a manifest: it has no rows to keep, and is ingested as before.
+    assert "note: job never: no manifest yet" in out and "ingested 1 jobs" in out
+    assert _objects(lake) == {"done": 3, "emptied": 3}
+    jobs = _jobs(Location(str(lake)))
+    assert (jobs["done"]["status"], jobs["done"]["lines"]) == ("complete", 3)
+
+    (src / "done" / OUTPUT).write_bytes(_manifest(5))
+    report = ingest(Location(str(src)), Location(str(lake)), workers=1)
+    assert {j.job: (j.skipped, j.message is None) for j in report.jobs} == {
+        "done": (False, True),
+        "emptied": (True, False),
+        "never": (True, True),
+    }
+    assert _objects(lake) == {"done": 5, "emptied": 3}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from math import inf
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from gtlake.errors import ManifestError
 from gtlake.flatten import plain
-from gtlake.manifest import BOM, Bad, Parsed, RawLine, parse, read_blocks
+from gtlake.manifest import BOM, MAX_DEPTH, Bad, Parsed, RawLine, parse, read_blocks, too_deep
 
 SEEDS = Path(__file__).parent / "data" / "seeds"
 INVALID = sorted(p.stem for p in (SEEDS / "invalid").glob("*.jsonl"))
@@ -131,3 +132,31 @@ def test_messages_for_people_count_lines_from_1() -> None:
         "invalid JSON",
     )
     assert str(ManifestError("m", None, "unreadable")) == "m: unreadable"
+
+
+def _nested(depth: int, inner: bytes = b"") -> bytes:
+    """A line `depth` levels deep: the object, then `depth - 1` arrays (or objects)."""
+    return b'{"a":' + b"[" * (depth - 1) + inner + b"]" * (depth - 1) + b"}"
+
+
+@pytest.mark.parametrize("depth", [2, 99, 100, 101, 999, 1000, 5000])
+def test_depth_limit_is_exact_and_never_a_recursion_error(depth: int) -> None:
+    result = parse(RawLine(0, 0, _nested(depth), False))
+    if depth <= MAX_DEPTH:
+        assert type(result) is Parsed
+    else:
+        assert type(result) is Bad and result.error == "nested deeper than 100 levels"
+
+
+def test_brackets_inside_strings_do_not_count() -> None:
+    tricky = b'"]]]]\\\\\\"[[[[{{\\\\", "b": "\\"]]]"'
+    line = _nested(100, b'{"s":' + tricky + b"}")
+    assert len(json.loads(line)) == 1
+    assert not too_deep(line, 101) and too_deep(line, 100)  # 100 levels + the {"s": ...} object
+    many = b'{"s": "' + b"[" * 500 + b'", "t": "' + b"]" * 500 + b'", "u": [[[]]]}'
+    assert not too_deep(many, 4) and too_deep(many, 3)
+
+
+def test_depth_counts_objects_and_arrays_alike() -> None:
+    line = b'{"a":' + b'{"b":[' * 60 + b"1" + b"]}" * 60 + b"}"
+    assert too_deep(line) and not too_deep(line, 121) and too_deep(line, 120)

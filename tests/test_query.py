@@ -1,4 +1,4 @@
-"""`gtlake sql`: the real command in a subprocess, over the chained lake of test_views."""
+"""`gtlake sql`: the command run in-process, over the chained lake of test_views."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from gtlake.query import write_table
-from tests.conftest import ROOT
+from tests.conftest import Ran, gtlake
 from tests.test_views import ADJUST, DOGS, SPECIES, VERDICTS, VERIFY, build_chained_lake
 
 
@@ -22,15 +22,8 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_chained_lake(tmp_path_factory.mktemp("query"))
 
 
-def gtlake_sql(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "gtlake.cli", "sql", *args],
-        input=stdin if stdin is not None else "",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
+def gtlake_sql(*args: str, stdin: str = "") -> Ran:
+    return gtlake("sql", *args, stdin=stdin)
 
 
 def test_query_prints_an_aligned_table(lake: Path) -> None:
@@ -135,7 +128,7 @@ def test_errors_are_one_line_and_exit_non_zero(lake: Path, tmp_path: Path) -> No
     assert "Traceback" not in done.stderr
     missing = gtlake_sql(str(tmp_path / "missing"), "select 1")
     assert missing.returncode == 1
-    assert missing.stderr.strip().endswith("does not exist or is not a directory")
+    assert missing.stderr.strip().endswith("missing does not exist")
 
 
 def test_sql_over_an_s3_lake(lake: Path, s3_server, s3_bucket: str) -> None:
@@ -158,7 +151,7 @@ def test_sql_over_an_s3_lake(lake: Path, s3_server, s3_bucket: str) -> None:
 
 def test_table_output_aligns_numbers_right_and_cuts_long_cells() -> None:
     out = io.StringIO()
-    write_table(["name", "n"], [("a" * 70, 1), ("b\nc", None), ("d", 22.5)], out)
+    write_table(["name", "n"], [[("a" * 70, 1), ("b\nc", None), ("d", 22.5)]], out)
     assert out.getvalue().splitlines() == [
         "name" + " " * 56 + "     n",
         "-" * 60 + "  ----",
@@ -167,3 +160,141 @@ def test_table_output_aligns_numbers_right_and_cuts_long_cells() -> None:
         "d" + " " * 59 + "  22.5",
         "(3 rows)",
     ]
+
+
+# -- memory: rows are streamed, never held whole -------------------------------------------------
+
+PEAK_RSS = """\
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(child.pid, 0)
+print(usage.ru_maxrss * 1024 if os.waitstatus_to_exitcode(status) == 0 else -1)
+"""
+FETCHALL = """\
+import sys
+from gtlake.storage import Location
+from gtlake.views import connect
+connect(Location(sys.argv[1])).execute(sys.argv[2]).fetchall()
+"""
+
+
+def peak_rss(*command: str) -> int:
+    """Peak RSS of `command`, started from a small Python process (a child forked from pytest
+    would count pytest's own pages)."""
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK_RSS, *command], capture_output=True, text=True, timeout=300
+    )
+    rss = int(done.stdout)
+    assert rss > 0, done.stderr
+    return rss
+
+
+@pytest.mark.slow
+def test_select_star_streams_instead_of_holding_the_result(tmp_path: Path) -> None:
+    """200k rows: `select * from objects` costs the command little more than `select 1`, and
+    far less than fetching the same result whole in the same views (the anchor)."""
+    from gtlake import synthetic
+    from gtlake.ingest import ingest
+    from gtlake.storage import Location
+
+    synthetic.write_synthetic(
+        tmp_path / "tree", 1, 200_000, kinds=["image-classification"], chained=False,
+        intermediates=0,
+    )  # fmt: skip
+    lake = tmp_path / "lake"
+    assert not ingest(Location(str(tmp_path / "tree")), Location(str(lake)), workers=1).failed
+    gtlake_sql_cmd = [sys.executable, "-m", "gtlake.cli", "sql", str(lake)]
+    base = peak_rss(*gtlake_sql_cmd, "select 1")
+    streamed = peak_rss(*gtlake_sql_cmd, "select * from objects")
+    whole = peak_rss(sys.executable, "-c", FETCHALL, str(lake), "select * from objects")
+    mib = 1 << 20
+    assert streamed - base < 120 * mib, (base // mib, streamed // mib, whole // mib)
+    assert streamed - base < (whole - base) / 2, (base // mib, streamed // mib, whole // mib)
+
+
+def test_a_long_result_shows_max_rows_and_counts_the_rest(lake: Path) -> None:
+    done = gtlake_sql(str(lake), "select n from range(25000) t(n) order by n")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[:2] == [" n", "--"]  # widths from the rows shown
+    assert lines[2:-1] == [f"{n:>2}" for n in range(40)]
+    assert lines[-1] == "(25,000 rows, 40 shown)"
+    few = gtlake_sql(str(lake), "select n from range(25000) t(n) order by n", "--max-rows", "3")
+    assert few.stdout.splitlines() == ["n", "-", "0", "1", "2", "(25,000 rows, 3 shown)"]
+    every = gtlake_sql(str(lake), "select n from range(25000) t(n) order by n", "--max-rows=0")
+    # every row, a batch at a time: the widths grow when a batch brings wider cells
+    out = every.stdout.splitlines()
+    assert out[-1] == "(25,000 rows)" and out[0].strip() == "n"
+    assert [line.lstrip() for line in out[2:-1]] == [str(n) for n in range(25_000)]
+    assert {len(line) for line in out[2:-1]} <= {4, 5} and len(out[-2]) == 5
+
+
+def test_wide_characters_take_two_cells(lake: Path) -> None:
+    done = gtlake_sql(
+        str(lake),
+        "select * from (values ('日本語', 1), ('abc', 22), ('狗と玩具' || repeat('x', 60), 3)) "
+        "t(name, n) order by n",
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "name" + " " * 56 + "   n",
+        "-" * 60 + "  --",
+        "日本語" + " " * 54 + "   1",
+        "狗と玩具" + "x" * 51 + "…   3",
+        "abc" + " " * 57 + "  22",
+        "(3 rows)",
+    ]
+
+
+# -- the prompt on a terminal: line editing and a history kept between sessions ------------------
+
+
+def _terminal_session(lake: Path, state: Path, keys: list[bytes]) -> str:
+    """Run `gtlake sql LAKE` on a pseudo-terminal, typing each of `keys` once the prompt shows."""
+    import os
+    import pty
+    import select
+    import time
+
+    env = {**os.environ, "XDG_STATE_HOME": str(state), "TERM": "xterm", "INPUTRC": "/dev/null"}
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the command on the terminal
+        os.execve(sys.executable, [sys.executable, "-m", "gtlake.cli", "sql", str(lake)], env)
+    seen = b""
+    deadline = time.monotonic() + 60
+    pending = list(keys)
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.1)
+            if ready:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:  # the child closed the terminal: it has left
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+            if pending and seen.rstrip().endswith(b"gtlake>"):
+                os.write(fd, pending.pop(0))
+                seen += b"\n<typed>\n"
+    finally:
+        os.close(fd)
+        _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, seen.decode(errors="replace")
+    return seen.decode(errors="replace").replace("\r", "")
+
+
+@pytest.mark.slow
+def test_the_prompt_keeps_a_history_and_edits_lines(lake: Path, tmp_path: Path) -> None:
+    first = _terminal_session(lake, tmp_path, [b"select 42 as answer;\n", b".quit\n"])
+    assert "answer" in first and "    42" in first
+    history = (tmp_path / "gtlake" / "history").read_text()
+    assert "select 42 as answer;" in history
+    # A new session: arrow up twice recalls the statement (before it: `.quit`); then a line
+    # typed with a mistake erased by backspace.
+    second = _terminal_session(
+        lake, tmp_path, [b"\x1b[A\x1b[A\n", b"select 7 as sevem\x7fn;\n", b".quit\n"]
+    )
+    assert second.count("answer") >= 2 and "    42" in second  # the recalled statement ran
+    assert "seven" in second and "sevem" not in second.split("<typed>")[-1]
+    assert "select 7 as seven;" in (tmp_path / "gtlake" / "history").read_text()

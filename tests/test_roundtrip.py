@@ -84,6 +84,13 @@ box = st.fixed_dictionaries(
 size = st.fixed_dictionaries(
     {"width": st.integers(1, 9999), "height": st.integers(1, 9999), "depth": st.just(3)}
 )
+coordinate = st.one_of(st.integers(-99, 99), st.floats(-99, 99))
+cuboid = st.fixed_dictionaries(
+    {k: coordinate for k in ("center-x", "center-y", "center-z", "length", "width", "height",
+                             "roll", "pitch", "yaw")},
+    optional={"class-id": class_value, "object-name": text,
+              "label-category-attributes": st.dictionaries(text, text, max_size=2)},
+)  # fmt: skip
 span = st.fixed_dictionaries(
     {"startOffset": st.integers(0, 30), "endOffset": st.integers(0, 30), "label": text}
 )
@@ -93,7 +100,8 @@ span = st.fixed_dictionaries(
 def label(draw: st.DrawFn) -> tuple[str, dict]:
     """One label attribute: its keys and values (`A` or `A-ref`, and its metadata key)."""
     name = draw(text.filter(lambda t: "-metadata" not in t and not t.endswith("-ref")))
-    kind = draw(st.sampled_from(["class", "multi", "boxes", "seg", "span", "verify", "other"]))
+    kinds = ["class", "multi", "boxes", "seg", "span", "verify", "cuboids", "other"]
+    kind = draw(st.sampled_from(kinds))
     if kind == "class":
         value = draw(class_value)
         meta = draw(metadata(st.sampled_from(["groundtruth/image-classification",
@@ -133,12 +141,16 @@ def label(draw: st.DrawFn) -> tuple[str, dict]:
         feedback = st.lists(st.fixed_dictionaries({}, optional={"comment": text}), max_size=2)
         meta = draw(metadata(st.just("groundtruth/label-verification"),
                              confidence=confidence, **{"worker-feedback": feedback}))  # fmt: skip
-    else:  # custom, video, point cloud and types nobody has seen yet
+    elif kind == "cuboids":
+        value = {"annotations": draw(st.lists(cuboid, max_size=3))}
+        meta = draw(metadata(st.just("groundtruth/point_cloud_object_detection"),
+                             class_map=class_map, objects=st.just([])))  # fmt: skip
+    else:  # custom, video, point-cloud sequences and types nobody has seen yet
         value = draw(values)
         kinds = st.one_of(
             st.sampled_from(["groundtruth/custom", "groundTruth/custom",
                              "groundtruth/video-object-tracking",
-                             "groundtruth/point_cloud_object_detection"]),
+                             "groundtruth/point_cloud_object_tracking"]),
             st.text(st.characters(min_codepoint=32, max_codepoint=0x24F), max_size=10).map(
                 lambda t: "groundtruth/" + t
             ),

@@ -26,9 +26,9 @@ from gtlake.schemas import TABLES
 from gtlake.snapshot import take
 from gtlake.source import list_jobs
 from gtlake.storage import Location
-from tests.conftest import write_job
+from tests.conftest import error_lines, write_job
 from tests.lakeread import lake_table
-from tests.s3proxy import S3Proxy, put_object, seed_tree
+from tests.s3proxy import DROP, S3Proxy, put_object, seed_tree
 from tests.s3server import free_port
 
 BIG = "big-job"
@@ -211,6 +211,16 @@ def test_s3_lake_commit_removes_the_old_type_partition(s3_server, s3_bucket, tmp
         ]
 
 
+def test_ingest_reads_each_manifest_with_gets_only(seeded, proxy, tmp_path):
+    """The size known from the listing opens every manifest: no HEAD request at all."""
+    jobs = ["birds-open-images-clone", "identify-animal-species"]
+    report = ingest(Location(seeded, proxy.url), Location(str(tmp_path / "lake")), names=jobs,
+                    workers=1)  # fmt: skip
+    assert not report.failed
+    assert proxy.object_gets("output.manifest")
+    assert proxy.count("HEAD") == 0
+
+
 def test_throttling_and_5xx_are_retried(seeded, tree, proxy, tmp_path):
     slow = proxy.inject(503, "SlowDown", times=2, method="GET", path_contains="output.manifest")
     internal = proxy.inject(500, "InternalError", times=2, method="GET", path_contains="/worker")
@@ -236,7 +246,7 @@ def test_a_lasting_error_fails_the_job_with_one_line(seeded, proxy, tmp_path):
         capture_output=True, text=True, env=env, timeout=120,
     )  # fmt: skip
     assert run.returncode == 1
-    errors = [line for line in run.stderr.splitlines() if line.strip()]
+    errors = error_lines(run.stderr)
     assert len(errors) == 1 and errors[0].startswith(f"gtlake: error: job {BIG}: ")
     assert "Traceback" not in run.stderr and "testing-secret-key" not in run.stderr
 
@@ -295,7 +305,7 @@ def test_server_stopped_mid_ingest(s3_server, tmp_path):
     finally:
         stopper.join()
     assert first.returncode == 1, first.stdout + first.stderr
-    errors = [line for line in first.stderr.splitlines() if line.strip()]
+    errors = error_lines(first.stderr)
     assert errors and all(line.startswith("gtlake: error: job job-") for line in errors)
     assert "Traceback" not in first.stderr
 
@@ -333,3 +343,26 @@ def test_server_stopped_mid_ingest(s3_server, tmp_path):
     for path in lake.rglob("*"):
         if path.is_file():
             assert secret not in path.read_bytes()
+
+
+def test_connection_lost_on_an_intermediate_manifest_stops_the_run(
+    s3_bucket, proxy, tmp_path, monkeypatch
+):
+    """Defect 9: a dropped connection while an intermediate manifest is read is a storage error
+    naming the file (not a manifest error), and the run stops instead of failing every job."""
+    for j in range(4):
+        write_job(tmp_path / "tree", f"job-{j}", ['{"source-ref":"s3://x/1.jpg"}'])
+        write_job(tmp_path / "tree", f"job-{j}", ['{"source-ref":"s3://x/1.jpg"}'], manifest="1")
+    seed_tree(s3_bucket, "gt", tmp_path / "tree")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    proxy.inject(DROP, "", times=10_000, method="GET", path_contains="/manifests/intermediate/")
+    report = ingest(
+        Location(f"s3://{s3_bucket}/gt", proxy.url), Location(str(tmp_path / "lake")), workers=1
+    )
+    first, *rest = report.jobs
+    assert first.unreachable
+    assert first.error.startswith(
+        f"cannot reach the store: {s3_bucket}/gt/job-0/manifests/intermediate/1/output.manifest: "
+    )
+    assert [r.error for r in rest] == ["not started: the store is unreachable"] * 3
+    assert not any("job-1" in path or "job-2" in path for path in proxy.object_gets())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -69,6 +70,33 @@ def test_local_fingerprint_follows_size_and_mtime(tmp_path):
     (tmp_path / "job" / "annotations").mkdir()
     (tmp_path / "job" / "annotations" / "x.json").write_text("{}")
     assert list_jobs(Location(str(tmp_path)))[0].fingerprint() != touched
+
+
+def test_local_fingerprint_sees_a_same_size_edit_with_the_mtime_restored(tmp_path):
+    """Defect 14: an edit that keeps the size and puts the modification time back (`utime`)
+    still changes the fingerprint, through the change time; so does a replacement by a new
+    file (another inode) with the same size and modification time."""
+    path = write_job(tmp_path, "job", ['{"a":1}'])
+    stat = path.stat()
+    before = list_jobs(Location(str(tmp_path)))[0].fingerprint()
+    for _ in range(200):  # until the change time moves (the filesystem's clock tick)
+        path.write_bytes(b'{"a":2}\n')
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        if path.stat().st_ctime_ns != stat.st_ctime_ns:
+            break
+        time.sleep(0.005)
+    edited = path.stat()
+    assert (edited.st_size, edited.st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+    assert edited.st_ctime_ns != stat.st_ctime_ns
+    after = list_jobs(Location(str(tmp_path)))[0].fingerprint()
+    assert after != before
+    assert list_jobs(Location(str(tmp_path)))[0].fingerprint() == after
+
+    replacement = path.with_name("new")
+    replacement.write_bytes(b'{"a":3}\n')
+    os.utime(replacement, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    os.replace(replacement, path)
+    assert list_jobs(Location(str(tmp_path)))[0].fingerprint() not in (before, after)
 
 
 def test_s3_listing_skips_directory_markers_and_fingerprints_by_etag(s3_bucket):

@@ -24,8 +24,11 @@ from gtlake.tasktypes import (
     multilabel,
     normalize_type,
     number,
+    point_cloud_cuboids,
+    point_cloud_segmentation,
     read_label,
     segmentation,
+    sequence,
     text_spans,
     verification,
 )
@@ -135,7 +138,12 @@ def test_handler_registry() -> None:
     assert handler_for("semantic-segmentation") is segmentation
     assert handler_for("label-verification") is verification
     assert handler_for("text-span") is text_spans
-    for other in ("custom", "video-object-tracking", "point-cloud-object-detection", "zzz"):
+    for kind in ("video-object-detection", "video-object-tracking", "point-cloud-object-tracking"):
+        assert handler_for(kind) is sequence
+    assert handler_for("point-cloud-object-detection") is point_cloud_cuboids
+    seg = "point-cloud-single-frame-semantic-segmentation"
+    assert handler_for(seg) is point_cloud_segmentation
+    for other in ("custom", "zzz"):
         assert handler_for(other) is generic
     assert set(HANDLERS) == {
         "object-detection",
@@ -146,6 +154,11 @@ def test_handler_registry() -> None:
         "semantic-segmentation",
         "label-verification",
         "text-span",
+        "video-object-detection",
+        "video-object-tracking",
+        "point-cloud-object-tracking",
+        "point-cloud-object-detection",
+        "point-cloud-single-frame-semantic-segmentation",
     }
 
 
