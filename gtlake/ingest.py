@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import queue
 import threading
 import time
 import uuid
@@ -39,7 +40,6 @@ from gtlake.tasktypes import BoxGroup, box_groups_table
 from gtlake.writer import JobWriter, remove_stale_staging, to_arrow
 
 BATCH_JOBS = 64
-BATCH_SECONDS = 5.0
 
 log = logging.getLogger(__name__)
 
@@ -383,40 +383,65 @@ def _outcome(future: Future, job: JobDir) -> tuple[JobResult, StagedJob | None]:
         return JobResult(job.name, error=error), None
 
 
-class _Batches:
-    """Staged jobs waiting for their commit: one commit per table for up to BATCH_JOBS jobs, or
-    for what BATCH_SECONDS gathered (so a slow job does not hold back the ones done)."""
+class _Committer:
+    """Group commit in a thread of the parent: staged jobs queue up while the previous batch
+    commits, and each batch (up to BATCH_JOBS jobs) is one commit per table. A lone job is
+    committed at once (its result reported as soon as it is in the lake); many small jobs
+    finishing faster than a commit share one."""
 
     def __init__(self, lake: Location, finish: Callable[[JobResult], None]) -> None:
         self.lake = lake
-        self.finish = finish
-        self.pending: list[tuple[JobResult, StagedJob]] = []
-        self.since = time.monotonic()
+        self._report = finish
+        self._lock = threading.Lock()
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="gtlake-commit", daemon=True)
+        self._thread.start()
 
     def add(self, result: JobResult, staged: StagedJob | None) -> None:
         if staged is None:
-            self.finish(result)
-            return
-        if not self.pending:
-            self.since = time.monotonic()
-        self.pending.append((result, staged))
-        full = len(self.pending) >= BATCH_JOBS
-        if full or time.monotonic() - self.since >= BATCH_SECONDS:
-            self.flush()
+            self._finish(result)
+        else:
+            self._queue.put((result, staged))
 
-    def flush(self) -> None:
-        batch, self.pending = self.pending, []
-        if not batch:
-            return
+    def close(self) -> None:
+        """Commit what is queued, then stop."""
+        self._queue.put(None)
+        self._thread.join()
+
+    def _finish(self, result: JobResult) -> None:
+        with self._lock:
+            self._report(result)
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            batch, stop = [item], False
+            while len(batch) < BATCH_JOBS and not self._queue.empty():
+                more = self._queue.get()
+                if more is None:
+                    stop = True
+                    break
+                batch.append(more)
+            self._commit(batch)
+            if stop:
+                return
+
+    def _commit(self, batch: list[tuple[JobResult, StagedJob]]) -> None:
         try:
             commit(self.lake, [staged for _, staged in batch])
-        except GtlakeError as exc:
+        except Exception as exc:  # noqa: BLE001 - every job of the batch fails with one line
             for result, _ in batch:
-                result.error = str(exc)
+                result.error = (
+                    str(exc)
+                    if isinstance(exc, GtlakeError)
+                    else (f"cannot commit: {type(exc).__name__}: {exc}")
+                )
         for result, staged in batch:
             if staged.error and not result.error:
                 result.error = staged.error
-            self.finish(result)
+            self._finish(result)
 
 
 def ingest(
@@ -466,7 +491,29 @@ def ingest(
         if on_job is not None:
             on_job(result)
 
-    batches = _Batches(lake, finish)
+    batches = _Committer(lake, finish)
+    try:
+        _run_all(todo, lake, source, workers, on_bytes, batches)
+    finally:
+        batches.close()
+    for job in todo:
+        if job.name not in done:
+            done[job.name] = JobResult(job.name, error="not started: the store is unreachable")
+    results.extend(done.values())
+    results.sort(key=lambda r: r.job)
+    return IngestReport(results, time.perf_counter() - started, vanished)
+
+
+def _run_all(
+    todo: list[JobDir],
+    lake: Location,
+    source: Location,
+    workers: int,
+    on_bytes: OnBytes | None,
+    batches: _Committer,
+) -> None:
+    """Stage every job (here, or in a pool of worker processes) and hand it to the committer;
+    stop early once the store is unreachable."""
     if workers <= 1:
         for job in todo:
             result, staged = _run_job(job, lake, source, on_bytes)
@@ -492,13 +539,6 @@ def ingest(
         if relay is not None:
             reports.put(None)
             relay.join()
-    batches.flush()
-    for job in todo:
-        if job.name not in done:
-            done[job.name] = JobResult(job.name, error="not started: the store is unreachable")
-    results.extend(done.values())
-    results.sort(key=lambda r: r.job)
-    return IngestReport(results, time.perf_counter() - started, vanished)
 
 
 def _relay(reports, on_bytes: OnBytes) -> threading.Thread:

@@ -280,6 +280,8 @@ def delta_schema(table: str) -> pa.Schema:
     """The Delta table's schema: the partition columns, then the table's own columns."""
     parts = [pa.field(name, pa.string(), nullable=False) for name in DELTA_PARTITIONS]
     return pa.schema([*parts, *FILE_SCHEMAS[table]])
+
+
 # What every column holds, one description per column of every table (the partition columns
 # under "*"). The Dagster assets show them in their column schemas; the README's table reference
 # quotes them in parentheses (tests/test_schemas.py checks that the two agree and that no

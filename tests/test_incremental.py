@@ -146,7 +146,7 @@ def test_a_job_gone_from_the_source_keeps_its_partitions(s3_server, source, prox
 
 
 def _objects(lake) -> dict[str, int]:
-    table = ds.dataset(lake / "objects", partitioning="hive").to_table(columns=["job"])
+    table = lake_table(lake, "objects")
     jobs = table["job"].to_pylist()
     return {job: jobs.count(job) for job in sorted(set(jobs))}
 
