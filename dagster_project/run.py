@@ -24,6 +24,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 
+from gtlake.storage import Location
+
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 EXAMPLE_QUERY = """\
 select type, count(distinct job) as jobs, count(*) as labels,
@@ -167,7 +169,9 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
                      for row in cells)  # fmt: skip
 
 
-def print_summary(runs: Sequence[PartitionRun], views_path: str, views_ok: bool) -> None:
+def print_summary(
+    runs: Sequence[PartitionRun], views_path: str, views_ok: bool, lake: Location | None = None
+) -> None:
     from gtlake.schemas import TABLES
 
     rows = []
@@ -204,7 +208,7 @@ def print_summary(runs: Sequence[PartitionRun], views_path: str, views_ok: bool)
 
     names = viewsfile.view_names(views_path)
     print(f"views file: {views_path} ({len(names)} views)")
-    columns, result = viewsfile.query(views_path, EXAMPLE_QUERY)
+    columns, result = viewsfile.query(views_path, EXAMPLE_QUERY, lake)
     print(f"\nexample query:\n{EXAMPLE_QUERY}\n")
     print(_table(columns, [["" if v is None else v for v in row] for row in result]))
 
@@ -254,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         runs = materialize_all(jobs, args.workers, instance if recorded else None)
         views_ok = refresh_views(instance)
-    print_summary(runs, gtlake.views, views_ok)
+    print_summary(runs, gtlake.views, views_ok, gtlake.lake_location())
     failed_runs = [r for r in runs if not r.success]
     failed_checks = [c for r in runs for c in r.checks if not c.passed and c.severity == "ERROR"]
     return 1 if failed_runs or failed_checks or not views_ok else 0

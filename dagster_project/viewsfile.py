@@ -6,10 +6,11 @@ ever opens the live file for writing: `gtlake.views.write_database` builds a pri
 it (a name no other writer uses) and moves it into place with `os.replace`, which is atomic on one
 filesystem. Readers open the file read-only and see the old file or the new one,
 never a half-written one; two overlapping refreshes both produce a complete file and the later
-rename wins. The file holds view definitions over the lake's Parquet globs, not data, so a refresh
-is cheap; a table's view reads its files only when the table had a file at refresh time (else it
-is an empty typed view), so the last refresh should follow the last ingest: every `ingest` run
-refreshes after its own tables are committed, and `make run` refreshes once more at the end.
+rename wins. The file holds view definitions over one snapshot of the lake (explicit file lists
+from the Delta log), not data, so a refresh is cheap; it shows what was committed at refresh time,
+so the last refresh should follow the last ingest: every `ingest` run refreshes after its own
+tables are committed, and `make run` refreshes once more at the end. The file names an S3 lake's
+files as `s3://...`: `query` registers the lake's filesystem in the connection first.
 """
 
 from __future__ import annotations
@@ -41,9 +42,14 @@ def view_names(path: str) -> list[str]:
     return [name for (name,) in rows]
 
 
-def query(path: str, sql: str) -> tuple[list[str], list[tuple]]:
-    """Run one query on the views file, read-only: column names and rows."""
+def query(path: str, sql: str, lake: Location | None = None) -> tuple[list[str], list[tuple]]:
+    """Run one query on the views file, read-only: column names and rows. For an S3 `lake`
+    its filesystem is registered first (no httpfs extension needed)."""
+    from gtlake.storage import register_duckdb
+
     with duckdb.connect(path, read_only=True) as con:
+        if lake is not None:
+            register_duckdb(con, lake)
         cursor = con.execute(sql)
         columns = [d[0] for d in cursor.description]
         return columns, cursor.fetchall()

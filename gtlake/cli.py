@@ -23,11 +23,11 @@ from gtlake.processes import Terminated, sigterm_raises
 from gtlake.schemas import TABLES
 from gtlake.storage import Location, as_store_error
 
-HELP = """Flatten SageMaker Ground Truth output into a lake of Delta tables and query it with
-DuckDB.
+HELP = """Flatten SageMaker Ground Truth output into a lake of Delta Lake tables and query it
+with DuckDB.
 
 SOURCE is a directory (or s3://bucket/prefix) holding one directory per labeling job, as Ground
-Truth writes them. LAKE is where the Parquet tables go: <lake>/<table>/job=<job>/type=<type>/.
+Truth writes them. LAKE is where the Delta tables go: <lake>/<table>/ (partitioned by job, type).
 
 \b
 examples:
@@ -340,8 +340,8 @@ def sql(
 
 
 @cli.command(
-    help="Delete the files that ingests replaced (and files of killed runs) once they are older "
-    "than --retain hours; snapshots and --as-of reads older than that stop working.",
+    help="Delete the files ingests replaced (and files of killed runs) once they are older than "
+    "--retain hours; snapshots and --as-of reads older than that stop working.",
     short_help="delete the lake's files no recent snapshot needs",
 )
 @click.argument("lake", metavar="LAKE")
@@ -351,16 +351,13 @@ def sql(
     default=168,
     show_default=True,
     metavar="HOURS",
-    help="keep files younger than this (168: Delta's 7 days)",
+    help="keep files younger than this (Delta's default: 7 days)",
 )
 @endpoint_option
 def vacuum(lake: str, retain: float, endpoint_url: str | None) -> int:
     from gtlake.lake import vacuum as run_vacuum
-    from gtlake.lakecheck import require_lake
 
-    location = Location(lake, endpoint_url)
-    require_lake(location)
-    deleted = run_vacuum(location, retain)
+    deleted = run_vacuum(Location(lake, endpoint_url), retain)
     click.echo(f"deleted {sum(deleted.values())} files older than {retain:g} hours")
     return 0
 

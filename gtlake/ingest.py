@@ -39,7 +39,7 @@ from gtlake.storage import Location, open_input, store_errors
 from gtlake.tasktypes import BoxGroup, box_groups_table
 from gtlake.writer import JobWriter, remove_stale_staging, to_arrow
 
-BATCH_JOBS = 64  # jobs at most in one commit (one commit per table)
+BATCH_JOBS = 64
 
 log = logging.getLogger(__name__)
 
@@ -330,13 +330,10 @@ def _set_bytes_queue(reports) -> None:
     _bytes_queue = reports
 
 
-Staged = tuple[JobResult, StagedJob | None]
-
-
 def _run_job(
     job: JobDir, lake: Location, source: Location, on_bytes: OnBytes | None = None
-) -> Staged:
-    """Stage one job (read, flatten, write its files), never raising: a failure is its result."""
+) -> tuple[JobResult, StagedJob | None]:
+    """Stage one job (in a worker process, or here); the parent commits it in a batch."""
     if on_bytes is None and _bytes_queue is not None:
         on_bytes = _queue_bytes
     started = time.perf_counter()
@@ -377,7 +374,7 @@ def kept_reason(job: JobDir, recorded: JobState | None) -> str | None:
     return None
 
 
-def _outcome(future: Future, job: JobDir) -> Staged:
+def _outcome(future: Future, job: JobDir) -> tuple[JobResult, StagedJob | None]:
     """A pool job's result; a worker that died or could not send its result fails that job."""
     try:
         return future.result()
@@ -387,53 +384,64 @@ def _outcome(future: Future, job: JobDir) -> Staged:
 
 
 class _Committer:
-    """Commits staged jobs from a thread of its own (group commit): each commit takes every job
-    staged since the previous one, up to BATCH_JOBS, so quick jobs share their commits (one per
-    table) and a job's result is reported as soon as its rows are committed."""
+    """Group commit in a thread of the parent: staged jobs queue up while the previous batch
+    commits, and each batch (up to BATCH_JOBS jobs) is one commit per table. A lone job is
+    committed at once (its result reported as soon as it is in the lake); many small jobs
+    finishing faster than a commit share one."""
 
     def __init__(self, lake: Location, finish: Callable[[JobResult], None]) -> None:
         self.lake = lake
-        self.finish = finish
-        self.queue: queue.SimpleQueue[Staged | None] = queue.SimpleQueue()
-        self.thread = threading.Thread(target=self._run, name="gtlake-commit", daemon=True)
-        self.thread.start()
+        self._report = finish
+        self._lock = threading.Lock()
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="gtlake-commit", daemon=True)
+        self._thread.start()
 
-    def add(self, staged: Staged) -> None:
-        self.queue.put(staged)
+    def add(self, result: JobResult, staged: StagedJob | None) -> None:
+        if staged is None:
+            self._finish(result)
+        else:
+            self._queue.put((result, staged))
 
     def close(self) -> None:
-        """Commit what is staged, then stop."""
-        self.queue.put(None)
-        self.thread.join()
+        """Commit what is queued, then stop."""
+        self._queue.put(None)
+        self._thread.join()
+
+    def _finish(self, result: JobResult) -> None:
+        with self._lock:
+            self._report(result)
 
     def _run(self) -> None:
-        closing = False
-        while not closing:
-            batch = [self.queue.get()]
-            while len(batch) < BATCH_JOBS:
-                try:
-                    batch.append(self.queue.get_nowait())
-                except queue.Empty:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            batch, stop = [item], False
+            while len(batch) < BATCH_JOBS and not self._queue.empty():
+                more = self._queue.get()
+                if more is None:
+                    stop = True
                     break
-            closing = None in batch
-            self._commit([b for b in batch if b is not None])
+                batch.append(more)
+            self._commit(batch)
+            if stop:
+                return
 
-    def _commit(self, batch: list[Staged]) -> None:
-        staged = [s for _, s in batch if s is not None]
-        error = None
-        if staged:
-            try:
-                with store_errors():
-                    commit(self.lake, staged)
-            except GtlakeError as exc:
-                error = str(exc)
-            except Exception as exc:  # noqa: BLE001 - reported per job, the run goes on
-                log.debug("commit failed", exc_info=True)
-                error = f"commit failed: {type(exc).__name__}: {exc}"
-        for result, job in batch:
-            if job is not None and not result.error:
-                result.error = error or job.error
-            self.finish(result)
+    def _commit(self, batch: list[tuple[JobResult, StagedJob]]) -> None:
+        try:
+            commit(self.lake, [staged for _, staged in batch])
+        except Exception as exc:  # noqa: BLE001 - every job of the batch fails with one line
+            for result, _ in batch:
+                result.error = (
+                    str(exc)
+                    if isinstance(exc, GtlakeError)
+                    else (f"cannot commit: {type(exc).__name__}: {exc}")
+                )
+        for result, staged in batch:
+            if staged.error and not result.error:
+                result.error = staged.error
+            self._finish(result)
 
 
 def ingest(
@@ -483,41 +491,54 @@ def ingest(
         if on_job is not None:
             on_job(result)
 
-    committer = _Committer(lake, finish)
+    batches = _Committer(lake, finish)
     try:
-        if workers <= 1:
-            for job in todo:
-                staged = _run_job(job, lake, source, on_bytes)
-                committer.add(staged)
-                if staged[0].unreachable:
-                    break
-        else:
-            context = get_context("spawn")
-            reports = context.SimpleQueue() if on_bytes is not None else None
-            relay = _relay(reports, on_bytes) if reports is not None else None
-            with worker_pool(workers, context, _set_bytes_queue, (reports,)) as pool:
-                futures = {pool.submit(_run_job, job, lake, source): job for job in todo}
-                for future in as_completed(futures):
-                    if future.cancelled():
-                        continue
-                    staged = _outcome(future, futures[future])
-                    committer.add(staged)
-                    if staged[0].unreachable:
-                        for pending in futures:
-                            pending.cancel()
-            # Only once every worker has exited: a worker killed in the middle of a report could
-            # leave the queue's lock taken (on an interrupt the daemon relay thread is left alone).
-            if relay is not None:
-                reports.put(None)
-                relay.join()
+        _run_all(todo, lake, source, workers, on_bytes, batches)
     finally:
-        committer.close()
+        batches.close()
     for job in todo:
         if job.name not in done:
             done[job.name] = JobResult(job.name, error="not started: the store is unreachable")
     results.extend(done.values())
     results.sort(key=lambda r: r.job)
     return IngestReport(results, time.perf_counter() - started, vanished)
+
+
+def _run_all(
+    todo: list[JobDir],
+    lake: Location,
+    source: Location,
+    workers: int,
+    on_bytes: OnBytes | None,
+    batches: _Committer,
+) -> None:
+    """Stage every job (here, or in a pool of worker processes) and hand it to the committer;
+    stop early once the store is unreachable."""
+    if workers <= 1:
+        for job in todo:
+            result, staged = _run_job(job, lake, source, on_bytes)
+            batches.add(result, staged)
+            if result.unreachable:
+                break
+    else:
+        context = get_context("spawn")
+        reports = context.SimpleQueue() if on_bytes is not None else None
+        relay = _relay(reports, on_bytes) if reports is not None else None
+        with worker_pool(workers, context, _set_bytes_queue, (reports,)) as pool:
+            futures = {pool.submit(_run_job, job, lake, source): job for job in todo}
+            for future in as_completed(futures):
+                if future.cancelled():
+                    continue
+                result, staged = _outcome(future, futures[future])
+                batches.add(result, staged)
+                if result.unreachable:
+                    for pending in futures:
+                        pending.cancel()
+        # Only once every worker has exited: a worker killed in the middle of a report could
+        # leave the queue's lock taken (on an interrupt the daemon relay thread is left alone).
+        if relay is not None:
+            reports.put(None)
+            relay.join()
 
 
 def _relay(reports, on_bytes: OnBytes) -> threading.Thread:

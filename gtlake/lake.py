@@ -30,10 +30,10 @@ import logging
 import os
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -41,7 +41,7 @@ import pyarrow.parquet as pq
 from gtlake.errors import GtlakeError, LakeError
 from gtlake.schemas import DELTA_PARTITIONS, TABLES, delta_schema, stored_schema
 from gtlake.storage import Location, delta_options
-from gtlake.writer import DataFile, _upload, job_key
+from gtlake.writer import DataFile, _upload, job_key, type_folder
 
 log = logging.getLogger(__name__)
 
@@ -244,8 +244,9 @@ def _jobs_file(lake: Location, staged: StagedJob, versions: dict[str, int]):
         "table_versions": json.dumps(versions, sort_keys=True),
     }
     data = pa.Table.from_pylist([row], schema=stored_schema(JOBS))
+    unique = uuid.uuid4().hex[:8]  # a jobs row can be rewritten for the same ingest
     path = (
-        f"{job_key(staged.job)}/type={quote(staged.type, safe='')}/part-{staged.ingest_id}.parquet"
+        f"{job_key(staged.job)}/{type_folder(staged.type)}/part-{staged.ingest_id}-{unique}.parquet"
     )
     try:
         if lake.is_s3:

@@ -1,11 +1,20 @@
 """Reading one job's rows of a table back from the lake (what an earlier ingest wrote).
 
 Used by an ingest to keep the rows of referenced files that have not changed since (see
-:mod:`gtlake.frames`): the job's current rows, read through the lake's snapshot.
+:mod:`gtlake.frames`). It reads the job's current ingest through the Delta log
+(`gtlake.snapshot`), as `dagster_project.lakeread` does for the asset checks.
 """
 
 from __future__ import annotations
 
-from gtlake.snapshot import read_job as read_partition
+import pyarrow as pa
 
-__all__ = ["read_partition"]
+from gtlake.snapshot import read_job
+from gtlake.storage import Location
+
+
+def read_partition(
+    lake: Location, table: str, job: str, columns: list[str] | None = None
+) -> pa.Table:
+    """One job's rows of `table` (the table's own columns only), empty when it has none."""
+    return read_job(lake, table, job, columns)

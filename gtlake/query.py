@@ -85,8 +85,8 @@ def sql_command(
         print(f"wrote the views over {views.lake_url(lake)} to {save}", file=sys.stderr)
         if query is None:
             return 0
-    output = Output(fmt, sys.stdout, max_rows)
     con = views.connect(lake, as_of=moment)
+    output = Output(fmt, sys.stdout, max_rows)
     try:
         if query is not None:
             run(con, query, output)

@@ -270,6 +270,18 @@ def full_schema(table: str) -> pa.Schema:
     return pa.schema([*parts, *FILE_SCHEMAS[table]])
 
 
+def stored_schema(table: str) -> pa.Schema:
+    """The columns of a data file: `job` and `ingest_id`, then the table's own columns."""
+    keys = [pa.field("job", pa.string(), nullable=False), pa.field(INGEST_ID, pa.string(), False)]
+    return pa.schema([*keys, *FILE_SCHEMAS[table]])
+
+
+def delta_schema(table: str) -> pa.Schema:
+    """The Delta table's schema: the partition columns, then the table's own columns."""
+    parts = [pa.field(name, pa.string(), nullable=False) for name in DELTA_PARTITIONS]
+    return pa.schema([*parts, *FILE_SCHEMAS[table]])
+
+
 # What every column holds, one description per column of every table (the partition columns
 # under "*"). The Dagster assets show them in their column schemas; the README's table reference
 # quotes them in parentheses (tests/test_schemas.py checks that the two agree and that no
@@ -293,7 +305,6 @@ COLUMN_DESCRIPTIONS: dict[str, dict[str, str]] = {
     "*": {
         "job": "the job directory's name (Delta partition)",
         "type": "the job's own task type, e.g. `object-detection` (Delta partition)",
-        "ingest_id": "the ingest that wrote the row; only the job's current one is read",
     },
     "objects": {
         **_LINE_DOC,
@@ -461,25 +472,13 @@ COLUMN_DESCRIPTIONS: dict[str, dict[str, str]] = {
         "quarantined_lines": "manifest lines that went to quarantine",
         "fingerprint": "digest of the job's files' paths, sizes and ETags at ingest",
         "ingested_at": "UTC",
-        "table_versions": "JSON {table: Delta version} holding this ingest's rows",
+        "table_versions": "JSON: the table versions holding this ingest's rows",
     },
 }
 
 
 def column_description(table: str, column: str) -> str:
     """What `column` of `table` holds (partition columns included)."""
-    if column in COLUMN_DESCRIPTIONS["*"]:
+    if column in PARTITION_COLUMNS:
         return COLUMN_DESCRIPTIONS["*"][column]
     return COLUMN_DESCRIPTIONS[table][column]
-
-
-def stored_schema(table: str) -> pa.Schema:
-    """The columns of a data file: `job` and `ingest_id`, then the table's own columns."""
-    keys = [pa.field("job", pa.string(), nullable=False), pa.field(INGEST_ID, pa.string(), False)]
-    return pa.schema([*keys, *FILE_SCHEMAS[table]])
-
-
-def delta_schema(table: str) -> pa.Schema:
-    """The Delta table's schema: the partition columns, then the table's own columns."""
-    parts = [pa.field(name, pa.string(), nullable=False) for name in DELTA_PARTITIONS]
-    return pa.schema([*parts, *FILE_SCHEMAS[table]])

@@ -1,4 +1,4 @@
-"""Incremental state: the fingerprint of every job as last ingested.
+"""Incremental state: what the lake records of every job's last ingest.
 
 The state lives in the lake itself, in the `jobs` table, read through its Delta log: per job the
 current row (see `gtlake.snapshot`), whose fingerprint is always the one of the rows readers see,
@@ -24,9 +24,12 @@ class JobState(NamedTuple):
 
 
 def read_states(lake: Location) -> dict[str, JobState]:
-    """{job: state} for every job of the lake's `jobs` table (empty for a new lake)."""
+    """{job: state} for every job in the lake's `jobs` table (empty for a new lake)."""
     _, jobs = current_jobs(lake)
-    return {job: JobState(*(row.get(f) for f in JobState._fields)) for job, row in jobs.items()}
+    return {
+        job: JobState(row["fingerprint"], row["status"], row["manifest"])
+        for job, row in jobs.items()
+    }
 
 
 def read_fingerprints(lake: Location) -> dict[str, str]:

@@ -22,14 +22,13 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from gtlake.errors import LakeError
 from gtlake.schemas import FILE_SCHEMAS, INGEST_ID, TABLES, stored_schema
-from gtlake.storage import Location
+from gtlake.storage import Location, store_errors
 
 STAGING_PREFIX = "gtlake-staging-"
 # Snappy: Parquet's usual codec, read everywhere, and about twice as fast to write as zstd here.
@@ -62,6 +61,14 @@ def job_key(job: str) -> str:
     # no `=`: a folder `job=...` would make path-parsing readers (polars, DuckDB's
     # hive_partitioning) take the folder name for the job's
     return f"{readable}-{digest}"
+
+
+def type_folder(task_type: str) -> str:
+    """`type=<type>`: task types are `[a-z0-9-]` (an unknown one with other characters gets them
+    replaced and a hash, as `job_key` does: the Delta log percent-encodes `%` in paths)."""
+    if not _KEY_CHARS.search(task_type) and task_type and len(task_type) <= KEY_PREFIX_CHARS:
+        return f"type={task_type}"
+    return f"type={job_key(task_type)}"
 
 
 def to_arrow(
@@ -114,7 +121,7 @@ class JobWriter:
         name = f"part-{self.ingest_id}.parquet"
         if task_type is None:
             return f"{self.key}/{name}"
-        return f"{self.key}/type={quote(task_type, safe='')}/{name}"
+        return f"{self.key}/{type_folder(task_type)}/{name}"
 
     def _path(self, table: str) -> str:
         if self.staging is not None:
@@ -240,7 +247,8 @@ def _alive(pid: int) -> bool:
 def _upload(fs, pairs: list[tuple[str, str]]) -> None:
     """PUT local files to keys (fsspec uploads a list concurrently)."""
     if pairs:
-        fs.put([local for local, _ in pairs], [key for _, key in pairs])
+        with store_errors():
+            fs.put([local for local, _ in pairs], [key for _, key in pairs])
 
 
 __all__ = ["INGEST_ID", "DataFile", "JobWriter", "job_key", "to_arrow"]

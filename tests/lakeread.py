@@ -25,3 +25,20 @@ def lake_table(lake: str | os.PathLike | Location, table: str) -> pa.Table:
             "type", pa.array([], pa.string())
         )
     return pa.concat_tables(parts)
+
+
+def add_rows(lake: Location, table: str, job: str, data: pa.Table) -> None:
+    """Add rows (the table's own columns) to a job's current ingest, committed as gtlake does:
+    append the file, then switch the job's `jobs` row (same ingest, new table versions)."""
+    from gtlake.lake import StagedJob, commit
+    from gtlake.schemas import FILE_SCHEMAS
+    from gtlake.snapshot import current_jobs
+    from gtlake.writer import JobWriter
+
+    _, jobs = current_jobs(lake)
+    row = jobs[job]
+    writer = JobWriter(lake, job, row["ingest_id"])
+    writer.write(table, data)
+    files = writer.finish(row["type"])
+    state = {k: row[k] for k in FILE_SCHEMAS["jobs"].names if k != "table_versions"}
+    commit(lake, [StagedJob(job, row["type"], row["ingest_id"], files, state)])

@@ -33,6 +33,7 @@ from gtlake.cli import main as gtlake_main
 from gtlake.schemas import TABLES, full_schema
 from gtlake.source import list_jobs
 from gtlake.storage import Location
+from gtlake.writer import job_key
 from tests.conftest import REAL, write_job
 
 CHECK_NAMES = {
@@ -400,7 +401,9 @@ def test_materializations_carry_rows_quarantine_location_and_schema(env):
         assert metadata["dagster/row_count"].value == rows, table
         assert metadata["quarantined_lines"].value == 1
         location = metadata["parquet"].value
-        assert location.startswith(lake.root) and f"/{table}/job=quarantine-bad/" in location
+        assert (
+            location.startswith(lake.root) and f"/{table}/{job_key('quarantine-bad')}/" in location
+        )
         if rows:
             assert Path(location).is_dir()
         columns = metadata["dagster/column_schema"].value.columns
@@ -599,7 +602,7 @@ def test_partition_with_source_and_lake_on_s3(s3_server, s3_bucket, tmp_path):
         if e.step_materialization_data.materialization.asset_key == table_key("objects")
     ]
     assert objects.metadata["parquet"].value.startswith(
-        f"s3://{s3_bucket}/lake/objects/job=s3-job/"
+        f"s3://{s3_bucket}/lake/objects/{job_key('s3-job')}/"
     )
 
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import orjson
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -25,7 +25,9 @@ from gtlake.export import export_lines
 from gtlake.ingest import IngestReport, ingest
 from gtlake.manifest import read_blocks
 from gtlake.schemas import TABLES
+from gtlake.snapshot import take
 from gtlake.storage import Location
+from gtlake.writer import job_key
 from tests.conftest import REAL, error_lines, write_job
 from tests.lakeread import lake_table
 
@@ -394,14 +396,13 @@ def test_adjusted_boxes_and_feedback_from_the_documents(seed_lake: Path) -> None
 
 
 def test_type_partitions_are_normalised(seed_lake: Path) -> None:
-    types = {p.name for p in (seed_lake / "labels").glob("job=*bounding-box/type=*") if p.is_dir()}
-    assert types == {"type=object-detection", "type=label-verification"}
-    assert (
-        seed_lake / "labels/job=doc0-bounding-box/type=object-detection/part-0.parquet"
-    ).is_file()
-    assert (
-        seed_lake / "labels/job=doc1-bounding-box/type=object-detection/part-0.parquet"
-    ).is_file()
+    files = take(Location(str(seed_lake))).files["labels"]
+    types = {f.type for f in files if f.job.endswith("bounding-box")}
+    assert types == {"object-detection", "label-verification"}
+    for job in ("doc0-bounding-box", "doc1-bounding-box"):
+        (file,) = [f for f in files if f.job == job]
+        assert file.type == "object-detection" and "/type=object-detection/" in file.uri
+        assert Path(file.uri).is_file()
 
 
 # -- chained jobs -----------------------------------------------------------------------------
@@ -718,16 +719,13 @@ def test_job_names_land_in_escaped_partitions(tmp_path: Path) -> None:
     run(src, lake)
     created = {p for p in tmp_path.rglob("*")} - before
     assert created and all(p == lake or lake in p.parents for p in created)
-    assert {p.name for p in (lake / "objects").iterdir()} == {f"job={v}" for v in NAMES.values()}
-    for escaped in NAMES.values():
-        part = lake / "objects" / f"job={escaped}" / "type=image-classification" / "part-0.parquet"
-        assert part.is_file()
+    # one bounded, safe folder per job (`writer.job_key`), the exact name in the rows and log
+    folders = {p.name for p in (lake / "objects").iterdir() if p.name != "_delta_log"}
+    assert folders == {job_key(name) for name in NAMES}
+    assert all(re.fullmatch(r"[A-Za-z0-9._-]+", f) and not f.startswith(".") for f in folders)
     assert sorted(r["job"] for r in read(lake, "objects")) == sorted(NAMES)
-    con = duckdb.connect()
-    got = con.sql(
-        "select job, type from read_parquet(?, hive_partitioning=true)",
-        params=[f"{lake}/labels/*/*/*.parquet"],
-    ).fetchall()
+    con = views.connect(Location(str(lake)))
+    got = con.sql("select job, type from labels").fetchall()
     assert sorted(got) == sorted((name, "image-classification") for name in NAMES)
 
 

@@ -107,16 +107,30 @@ def test_every_table_is_a_delta_table_partitioned_by_job_type_and_ingest(tmp_pat
     assert set(boxes["type"]) == {"object-detection"}
 
 
-def test_a_batch_of_jobs_is_one_commit_per_table(tmp_path):
+def test_a_batch_of_jobs_is_one_commit_per_table(tmp_path, hooks):
+    """Group commit: the jobs staged while a batch commits make the next batch. The first
+    commit is held (by a hook) until the other 29 jobs are staged: two batches in all."""
     from deltalake import DeltaTable
 
     for i in range(30):
         write_job(tmp_path / "src", f"job-{i}", manifest(2, 1))
     lake = Location(str(tmp_path / "lake"))
+    staged: list[str] = []
+    all_staged = threading.Event()
+
+    def hold(point: str, jobs: list[str]) -> None:
+        if point == "staged":
+            staged.extend(jobs)
+            if len(staged) == 30:
+                all_staged.set()
+        elif point == "appended" and len(jobs) == 1:
+            assert all_staged.wait(120)
+
+    hooks(hold)
     assert not _ingest(tmp_path / "src", lake).failed
-    # version 0 creates the table; the 30 jobs are one append, and `jobs` one switch
-    assert DeltaTable(delta.table_uri(lake, "objects")).version() == 1
-    assert DeltaTable(delta.table_uri(lake, "jobs")).version() == 1
+    # version 0 creates the table; then one append per batch, and `jobs` one switch per batch
+    assert DeltaTable(delta.table_uri(lake, "objects")).version() == 2
+    assert DeltaTable(delta.table_uri(lake, "jobs")).version() == 2
     con = gtlake.connect(lake.url)
     assert con.execute("select count(*) from objects").fetchone()[0] == 60
 
@@ -431,3 +445,17 @@ def test_the_views_file_pins_the_snapshot_and_opens_as_storage_v1(tmp_path):
     views.write_database(lake, path)
     with duckdb.connect(path, read_only=True) as con:
         assert read_state(con) == state(NEW)
+
+
+def test_the_views_file_of_an_s3_lake_is_queried_with_the_lake_registered(tmp_path, s3_bucket):
+    """Defect 11: the views file names `s3://` files; `viewsfile.query` with the lake reads them
+    through the lake's own filesystem (no httpfs download)."""
+    from dagster_project import viewsfile
+
+    write_job(tmp_path / "src", JOB, manifest(*OLD))
+    lake = Location(f"s3://{s3_bucket}/lake")
+    assert not _ingest(tmp_path / "src", lake).failed
+    path = str(tmp_path / "views.duckdb")
+    assert "boxes" in viewsfile.refresh(lake, path)
+    _, rows = viewsfile.query(path, "select count(*) from boxes", lake)
+    assert rows == [(state(OLD)[1],)]
