@@ -155,24 +155,18 @@ def open_input(fs: fsspec.AbstractFileSystem, path: str, size: int | None = None
 
 # -- adapters: how DuckDB and polars reach the same store ------------------------------------
 
-LISTING_TTL_S = 60
-
 
 def register_duckdb(con: duckdb.DuckDBPyConnection, lake: Location) -> None:
     """Let DuckDB read an S3 lake through s3fs (unless a filesystem for s3 is registered).
 
-    The filesystem is the lake's own (endpoint, retries, credentials) with a listings cache of
-    LISTING_TTL_S seconds: DuckDB lists a table's files each time a view over it is bound, and
-    an analysis view binds several tables, so without the cache one query lists the lake many
-    times over. A connection sees new jobs once the cache expires. (No httpfs extension: it cannot
-    be downloaded in a closed network.)
+    The filesystem is the lake's own (endpoint, retries, credentials). The views name their files
+    explicitly (see `gtlake.snapshot`), so DuckDB never lists the lake. (No httpfs extension: it
+    cannot be downloaded in a closed network.)
     """
     if not lake.is_s3 or con.filesystem_is_registered("s3"):
         return
     base = lake.fs()
-    options = {**base.storage_options, "use_listings_cache": True}
-    options["listings_expiry_time"] = LISTING_TTL_S
-    fs = type(base)(**options, skip_instance_cache=True)
+    fs = type(base)(**base.storage_options, skip_instance_cache=True)
     fs.retries = base.retries
     con.register_filesystem(fs)
 
