@@ -108,6 +108,8 @@ def ensure_tables(lake: Location) -> None:
     from deltalake import DeltaTable
 
     check_layout(lake)
+    if open_table(lake, JOBS) is not None:
+        return  # `jobs` is created last (TABLES order): when it exists, every table does
     options = delta_options(lake)
     for table in TABLES:
         uri = table_uri(lake, table)
