@@ -461,7 +461,7 @@ COLUMN_DESCRIPTIONS: dict[str, dict[str, str]] = {
         "quarantined_lines": "manifest lines that went to quarantine",
         "fingerprint": "digest of the job's files' paths, sizes and ETags at ingest",
         "ingested_at": "UTC",
-        "table_versions": "JSON {table: Delta version} holding this ingest's rows",
+        "table_versions": "JSON: the table versions holding this ingest's rows",
     },
 }
 

@@ -33,6 +33,7 @@ from gtlake.cli import main as gtlake_main
 from gtlake.schemas import TABLES, full_schema
 from gtlake.source import list_jobs
 from gtlake.storage import Location
+from gtlake.writer import job_key
 from tests.conftest import REAL, write_job
 
 CHECK_NAMES = {
@@ -400,7 +401,7 @@ def test_materializations_carry_rows_quarantine_location_and_schema(env):
         assert metadata["dagster/row_count"].value == rows, table
         assert metadata["quarantined_lines"].value == 1
         location = metadata["parquet"].value
-        assert location.startswith(lake.root) and f"/{table}/job=quarantine-bad/" in location
+        assert location == f"{lake.root}/{table}/{job_key('quarantine-bad')}/", location
         if rows:
             assert Path(location).is_dir()
         columns = metadata["dagster/column_schema"].value.columns
@@ -545,7 +546,14 @@ def test_schedule_reconciles_the_lake_with_the_source(tmp_path):
     assert isinstance(evaluate(), dg.SkipReason)
     # job-b changes; job-a's partition of the `jobs` table is lost (a failed or wiped ingest).
     write_job(source, "job-b", [_classified("job-b", 0.5, i) for i in range(3)])
-    shutil.rmtree(Path(resource.lake) / "jobs" / "job=job-a")
+    requests = evaluate()
+    assert [r.partition_key for r in requests] == ["job-b"]
+    # A job the lake never recorded (its ingest failed, or a lake started afresh) is requested.
+    resource = GtlakeResource(
+        source=str(source), lake=str(tmp_path / "fresh"), views=str(tmp_path / "v.duckdb")
+    )
+    assert gtlake_main(["ingest", str(source), "--lake", resource.lake, "--job", "job-b"]) == 0
+    write_job(source, "job-b", [_classified("job-b", 0.5, i) for i in range(4)])
     requests = evaluate()
     assert [r.partition_key for r in requests] == ["job-a", "job-b"]
     (job_b,) = list_jobs(resource.source_location(), ["job-b"])
@@ -598,8 +606,8 @@ def test_partition_with_source_and_lake_on_s3(s3_server, s3_bucket, tmp_path):
         for e in result.get_asset_materialization_events()
         if e.step_materialization_data.materialization.asset_key == table_key("objects")
     ]
-    assert objects.metadata["parquet"].value.startswith(
-        f"s3://{s3_bucket}/lake/objects/job=s3-job/"
+    assert (
+        objects.metadata["parquet"].value == f"s3://{s3_bucket}/lake/objects/{job_key('s3-job')}/"
     )
 
 
