@@ -12,8 +12,8 @@ import re
 
 from gtlake.schemas import (
     COLUMN_DESCRIPTIONS,
+    DELTA_PARTITIONS,
     FILE_SCHEMAS,
-    PARTITION_COLUMNS,
     TABLES,
     column_description,
     full_schema,
@@ -59,8 +59,8 @@ def test_readme_notes_are_the_schema_descriptions():
 
 def test_every_column_is_described_and_nothing_else():
     assert set(COLUMN_DESCRIPTIONS) == {"*", *TABLES}
-    assert set(COLUMN_DESCRIPTIONS["*"]) == set(PARTITION_COLUMNS)
+    assert set(COLUMN_DESCRIPTIONS["*"]) == set(DELTA_PARTITIONS)
     for table in TABLES:
         assert set(COLUMN_DESCRIPTIONS[table]) == set(FILE_SCHEMAS[table].names), table
-        for name in full_schema(table).names:
+        for name in [*full_schema(table).names, *DELTA_PARTITIONS]:
             assert column_description(table, name).strip(), (table, name)
