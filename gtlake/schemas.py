@@ -305,6 +305,7 @@ COLUMN_DESCRIPTIONS: dict[str, dict[str, str]] = {
     "*": {
         "job": "the job directory's name (Delta partition)",
         "type": "the job's own task type, e.g. `object-detection` (Delta partition)",
+        "ingest_id": "the ingest run that wrote the row (Delta partition; see the snapshot rule)",
     },
     "objects": {
         **_LINE_DOC,
@@ -479,6 +480,6 @@ COLUMN_DESCRIPTIONS: dict[str, dict[str, str]] = {
 
 def column_description(table: str, column: str) -> str:
     """What `column` of `table` holds (partition columns included)."""
-    if column in PARTITION_COLUMNS:
+    if column in DELTA_PARTITIONS:
         return COLUMN_DESCRIPTIONS["*"][column]
     return COLUMN_DESCRIPTIONS[table][column]

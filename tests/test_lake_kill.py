@@ -26,7 +26,7 @@ from tests.test_lake import NEW, OLD, manifest
 pytestmark = pytest.mark.slow
 
 JOBS = ("kill-a", "kill-b", "kill-c")
-TRIALS = 10
+TRIALS = int(os.environ.get("GTLAKE_KILL_TRIALS", "10"))
 
 
 def _counts(lake: Location) -> dict[str, tuple[int, int, int]]:
