@@ -26,9 +26,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from gtlake.errors import LineError, SourceError
-from gtlake.lakeread import read_partition
 from gtlake.schemas import FRAME_TABLES
 from gtlake.sequences import parse_sequence, stamp, stamp_frames
+from gtlake.snapshot import read_job
 from gtlake.source import JobDir, SourceFile
 from gtlake.storage import Location, fetch_all
 from gtlake.writer import to_arrow
@@ -95,9 +95,9 @@ class _Previous:
     """What the lake holds for the job from its last ingest: `files` and the frame tables."""
 
     def __init__(self, lake: Location, job: str) -> None:
-        files = read_partition(lake, "files", job, ["path", "size", "etag", "last_modified"])
+        files = read_job(lake, "files", job, ["path", "size", "etag", "last_modified"])
         self.files = {r["path"]: r for r in files.to_pylist()}
-        self.tables = {t: read_partition(lake, t, job) for t in FRAME_TABLES}
+        self.tables = {t: read_job(lake, t, job) for t in FRAME_TABLES}
         self.by_file: dict[str, dict[str, list[int]]] = {}  # table -> file -> row indexes
         for table, data in self.tables.items():
             index: dict[str, list[int]] = {}

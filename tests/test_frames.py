@@ -18,9 +18,9 @@ from gtlake.demo import VIDEO_JOB, write_samples
 from gtlake.flatten import hash_id
 from gtlake.frames import resolve
 from gtlake.ingest import ingest
-from gtlake.lakeread import read_partition
 from gtlake.schemas import FILE_SCHEMAS
 from gtlake.sequences import parse_sequence, rebuild_sequence
+from gtlake.snapshot import read_job
 from gtlake.storage import Location
 from tests.conftest import write_job
 from tests.s3proxy import S3Proxy, put_object, seed_tree
@@ -40,12 +40,12 @@ def _ingest(src: Path, lake: Path, full: bool = False) -> None:
 
 
 def _rows(lake: Path, table: str, job: str) -> list[tuple]:
-    data = read_partition(Location(str(lake)), table, job)
+    data = read_job(Location(str(lake)), table, job)
     return list(zip(*(data[c].to_pylist() for c in data.column_names), strict=True))
 
 
 def _dicts(lake: Path, table: str, job: str) -> list[dict]:
-    return read_partition(Location(str(lake)), table, job).to_pylist()
+    return read_job(Location(str(lake)), table, job).to_pylist()
 
 
 # -- resolving a reference ------------------------------------------------------------------------
