@@ -1,15 +1,19 @@
 """Bench: crawling and incremental ingest of many jobs on a local S3 server (moto, loopback).
 
 Seeds JOBS job directories (an output manifest, an intermediate manifest and worker responses
-each) into a moto server running in a child process, then measures, from this process through the
-S3 API:
+each) into a moto server running in a child process (`bench/motoserver.py`: loopback, a bounded
+lifetime, the requests it answers counted by kind), then measures, from this process through the
+S3 API, with the requests each step made:
 
 1. listing and fingerprinting every job (`gtlake.source.list_jobs`: paginated ListObjectsV2);
 2. a full ingest (S3 source, local lake), then the same ingest again with nothing changed (every
    job skipped from its fingerprint), as a fraction of the full one;
-3. the same pair with the lake on S3 too, for the first `--s3-lake-jobs` jobs.
+3. the same pair with the lake on S3 too (every job, or the first `--s3-lake-jobs`).
 
-    .venv/bin/python bench/s3_crawl.py [--jobs 2000] [--workers 2] [--s3-lake-jobs 200]
+The no-change ingests are the median of three. Prints a Markdown table and writes it to
+bench/out/s3_crawl.md.
+
+    .venv/bin/python bench/s3_crawl.py [--jobs 2000] [--workers 2] [--s3-lake-jobs N] [--quick]
 
 moto answers every request in Python, so absolute times are far slower than AWS; the ratios and
 request counts are what carry over.
@@ -18,11 +22,11 @@ request counts are what carry over.
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
+import functools
 import os
 import platform
 import shutil
-import socket
+import sys
 import tempfile
 import time
 
@@ -51,28 +55,13 @@ def _job_objects(job: str) -> dict[str, bytes]:
     return objects
 
 
-def _serve(port: int, jobs: int, ready, stop) -> None:
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.s3.models import s3_backends
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    store = s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
+def _seed(jobs: int, store) -> None:
+    """Fill moto's backend (in the server process) with `jobs` job directories."""
     store.create_bucket(BUCKET, "us-east-1")
     for j in range(jobs):
         job = f"job-{j:05d}"
         for key, data in _job_objects(job).items():
             store.put_object(BUCKET, f"gt/{job}/{key}", data)
-    ready.set()
-    stop.wait()
-    server.stop()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _timed(fn):
@@ -81,65 +70,101 @@ def _timed(fn):
     return time.perf_counter() - started, value
 
 
+def _requests(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n:,} {kind}" for kind, n in counts.items() if n) or "no request"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--s3-lake-jobs", type=int, default=200)
+    parser.add_argument("--s3-lake-jobs", type=int, help="jobs ingested into the S3 lake (all)")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 100 jobs")
+    parser.add_argument("--lifetime", type=float, default=3600, help="the server's, in seconds")
     args = parser.parse_args()
+    if args.quick:
+        args.jobs = 100
+    lake_jobs = min(args.s3_lake_jobs or args.jobs, args.jobs)
 
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench-key")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench-secret")
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    port = _free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    os.environ["AWS_ENDPOINT_URL"] = endpoint
-    ctx = mp.get_context("spawn")
-    ready, stop = ctx.Event(), ctx.Event()
-    server = ctx.Process(target=_serve, args=(port, args.jobs, ready, stop), daemon=True)
-    server.start()
-    ready.wait(600)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from motoserver import MotoServer
 
     from gtlake.ingest import ingest
     from gtlake.source import list_jobs
     from gtlake.storage import Location
 
-    source = Location(f"s3://{BUCKET}/gt", endpoint)
     objects = args.jobs * (2 + RESPONSES)
     work = tempfile.mkdtemp(prefix="gtlake-bench-")
-    try:
-        list_s, jobs = _timed(lambda: list_jobs(source))
-        fp_s, _ = _timed(lambda: [j.fingerprint() for j in jobs])
-        assert len(jobs) == args.jobs
+    rows = []
+    load_before = os.getloadavg()
+    with MotoServer(args.lifetime, functools.partial(_seed, args.jobs)) as server:
+        os.environ["AWS_ENDPOINT_URL"] = server.endpoint
+        source = Location(f"s3://{BUCKET}/gt", server.endpoint)
 
-        lake = Location(os.path.join(work, "lake"))
-        full_s, full = _timed(lambda: ingest(source, lake, workers=args.workers))
-        again_s, again = _timed(lambda: ingest(source, lake, workers=args.workers))
-        assert not full.failed and all(j.skipped for j in again.jobs)
+        def step(label: str, fn, note: str = "") -> tuple[float, object]:
+            server.requests(reset=True)
+            seconds, value = _timed(fn)
+            counts = server.requests(reset=True)
+            rows.append((label, seconds, note, _requests(counts)))
+            return seconds, value
 
-        names = [j.name for j in jobs[: args.s3_lake_jobs]]
-        s3_lake = Location(f"s3://{BUCKET}/lake", endpoint)
-        s3_full_s, s3_full = _timed(lambda: ingest(source, s3_lake, names, workers=args.workers))
-        s3_again_s, s3_again = _timed(lambda: ingest(source, s3_lake, names, workers=args.workers))
-        assert not s3_full.failed and all(j.skipped for j in s3_again.jobs)
-    finally:
-        stop.set()
-        server.join(30)
-        shutil.rmtree(work, ignore_errors=True)
+        def no_change(label: str, lake: Location, names, full_s: float) -> None:
+            """The median of three no-change ingests, as a fraction of the full one."""
+            runs = []
+            for _ in range(3):
+                server.requests(reset=True)
+                seconds, report = _timed(lambda: ingest(source, lake, names, workers=args.workers))
+                assert not report.failed and all(j.skipped for j in report.jobs)
+                runs.append((seconds, server.requests(reset=True)))
+            seconds, counts = sorted(runs, key=lambda r: r[0])[1]
+            rows.append((label, seconds, f"**{seconds / full_s:.1%}** of the full ingest "
+                         "(median of 3)", _requests(counts)))  # fmt: skip
 
-    print(f"# gtlake S3 crawl bench ({platform.machine()}, {os.cpu_count()} cores, moto server)")
-    print(f"jobs {args.jobs}, objects {objects}, workers {args.workers}\n")
-    print("| step | seconds | note |")
-    print("|---|---:|---|")
-    print(f"| list {args.jobs} jobs ({objects} objects) | {list_s:.2f} | "
-          f"{-(-objects // 1000)} ListObjectsV2 pages |")  # fmt: skip
-    print(f"| fingerprint {args.jobs} jobs | {fp_s:.3f} | from the listing, no request |")
-    print(f"| full ingest, local lake | {full_s:.1f} | {args.jobs} jobs |")
-    print(f"| no-change re-ingest, local lake | {again_s:.2f} | "
-          f"{again_s / full_s:.1%} of the full ingest |")  # fmt: skip
-    print(f"| full ingest, S3 lake | {s3_full_s:.1f} | {len(names)} jobs |")
-    print(f"| no-change re-ingest, S3 lake | {s3_again_s:.2f} | "
-          f"{s3_again_s / s3_full_s:.1%} of the full ingest |")  # fmt: skip
+        try:
+            _, jobs = step(f"list {args.jobs} jobs ({objects} objects)", lambda: list_jobs(source))
+            step(f"fingerprint {args.jobs} jobs", lambda: [j.fingerprint() for j in jobs])
+            assert len(jobs) == args.jobs
+
+            lake = Location(os.path.join(work, "lake"))
+            full_s, full = step(
+                "full ingest, local lake",
+                lambda: ingest(source, lake, workers=args.workers),
+                f"{args.jobs} jobs",
+            )
+            assert not full.failed
+            no_change("no-change re-ingest, local lake", lake, None, full_s)
+
+            names = [j.name for j in jobs[:lake_jobs]] if lake_jobs < args.jobs else None
+            s3_lake = Location(f"s3://{BUCKET}/lake", server.endpoint)
+            s3_full_s, s3_full = step(
+                "full ingest, S3 lake",
+                lambda: ingest(source, s3_lake, names, workers=args.workers),
+                f"{lake_jobs} jobs",
+            )
+            assert not s3_full.failed
+            no_change("no-change re-ingest, S3 lake", s3_lake, names, s3_full_s)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    load_after = os.getloadavg()
+
+    lines = [
+        f"# gtlake S3 crawl bench ({platform.machine()}, {os.cpu_count()} cores, moto server)",
+        "",
+        f"jobs {args.jobs}, objects {objects}, workers {args.workers}; load average "
+        f"{load_before[0]:.2f} at the start, {load_after[0]:.2f} at the end",
+        "",
+        "| step | seconds | note | S3 requests |",
+        "|---|---:|---|---|",
+    ]
+    lines += [
+        f"| {label} | {seconds:.2f} | {note} | {counts} |" for label, seconds, note, counts in rows
+    ]
+    report = "\n".join(lines) + "\n"
+    print(report)
+    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "s3_crawl.md"), "w") as file:
+        file.write(report)
 
 
 if __name__ == "__main__":
