@@ -22,6 +22,7 @@ import multiprocessing as mp
 import os
 import socket
 import threading
+import time
 import urllib.request
 from collections import Counter
 from collections.abc import Callable
@@ -130,9 +131,11 @@ class MotoServer:
             os.environ.setdefault(key, value)
         self._process.start()
         self._timer.start()
-        if not self._ready.wait(600):
-            self.stop()
-            raise RuntimeError("moto server did not start within 600 s")
+        deadline = time.monotonic() + 600
+        while not self._ready.wait(0.5):
+            if not self._process.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("moto server did not start (exited, or not within 600 s)")
         return self
 
     def __exit__(self, *exc) -> None:

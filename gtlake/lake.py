@@ -33,13 +33,15 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from gtlake.errors import GtlakeError, LakeError
-from gtlake.schemas import DELTA_PARTITIONS, TABLES, delta_schema, stored_schema
+from gtlake.schemas import DELTA_PARTITIONS, FILE_SCHEMAS, TABLES, delta_schema, stored_schema
 from gtlake.storage import Location, delta_options
 from gtlake.writer import DataFile, _upload, job_key, type_folder
 
@@ -70,12 +72,14 @@ def table_uri(lake: Location, table: str) -> str:
     return f"s3://{lake.join(table)}" if lake.is_s3 else lake.join(table)
 
 
-def check_layout(lake: Location) -> None:
-    """Refuse a lake written by gtlake before Delta (Hive-partitioned Parquet, no `_delta_log`)."""
+def check_layout(lake: Location):
+    """Refuse a lake written by gtlake before Delta (Hive-partitioned Parquet, no `_delta_log`);
+    returns the `jobs` table as it is now (None for a new lake)."""
 
     # (not DeltaTable.is_deltatable: it holds the GIL while it waits for the store)
-    if open_table(lake, JOBS) is not None:
-        return
+    jobs = open_table(lake, JOBS)
+    if jobs is not None:
+        return jobs
     try:
         old = lake.fs().exists(lake.join(JOBS))
     except OSError as exc:
@@ -86,6 +90,7 @@ def check_layout(lake: Location) -> None:
             "rebuild it: move it away and run `gtlake ingest SOURCE --lake "
             f"{lake.url} --full`"
         )
+    return None
 
 
 def open_table(lake: Location, table: str, version: int | None = None):
@@ -107,8 +112,7 @@ def ensure_tables(lake: Location) -> None:
     """Create every table that does not exist yet (an empty Delta table with its schema)."""
     from deltalake import DeltaTable
 
-    check_layout(lake)
-    if open_table(lake, JOBS) is not None:
+    if check_layout(lake) is not None:
         return  # `jobs` is created last (TABLES order): when it exists, every table does
     options = delta_options(lake)
     for table in TABLES:
@@ -145,11 +149,60 @@ class StagedJob:
         self.partitions = {"job": self.job, "type": self.type, "ingest_id": self.ingest_id}
 
 
-def _add(path: str, size: int, rows: int, partitions: dict[str, str]):
+def _add(
+    path: str, size: int, rows: int, partitions: dict[str, str], row: dict[str, Any] | None = None
+):
+    """The Delta add action of a file; a one-row file (`row`) gets its every value as its min
+    and max statistics, so that the `jobs` table's rows can be read from the log alone."""
     from deltalake.transaction import AddAction
 
-    stats = json.dumps({"numRecords": rows})
-    return AddAction(path, size, partitions, int(time.time() * 1000), True, stats)
+    stats: dict[str, Any] = {"numRecords": rows}
+    if row is not None:
+        values = {k: _stat(v) for k, v in row.items() if v is not None}
+        stats.update(
+            minValues=values,
+            maxValues=values,
+            nullCount={k: int(v is None) for k, v in row.items()},
+        )
+    return AddAction(path, size, partitions, int(time.time() * 1000), True, json.dumps(stats))
+
+
+def _stat(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value
+
+
+def rows_from_log(dt) -> list[dict[str, Any]] | None:
+    """The `jobs` table's rows read from its log (the statistics of its one-row files, see
+    `_add`), without reading a data file; None when a file lacks them (written otherwise)."""
+    added = pa.table(dt.get_add_actions(flatten=True))
+    schema = delta_schema(JOBS)
+    if added.num_rows == 0:
+        return []
+    if not pc.all(pc.equal(added.column("num_records"), 1)).as_py():
+        return None
+    data: dict[str, Any] = {n: added.column(f"partition.{n}") for n in DELTA_PARTITIONS}
+    for name in FILE_SCHEMAS[JOBS].names:
+        nulls, low, high = (f"null_count.{name}", f"min.{name}", f"max.{name}")
+        if nulls not in added.column_names or added.column(nulls).null_count:
+            return None
+        present = pc.equal(added.column(nulls), 0)
+        if low not in added.column_names:  # the column is null in every file
+            if pc.any(present).as_py():
+                return None
+            data[name] = pa.nulls(added.num_rows)
+            continue
+        lows, highs = added.column(low), added.column(high)
+        exact = pc.and_(pc.is_valid(lows), pc.equal(lows, highs))
+        if not pc.all(pc.or_kleene(pc.invert(present), exact)).as_py():
+            return None
+        data[name] = lows
+    try:
+        table = pa.table({n: data[n] for n in schema.names}).cast(schema)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+    return table.to_pylist()
 
 
 def commit(lake: Location, batch: list[StagedJob]) -> None:
@@ -264,7 +317,7 @@ def _jobs_file(lake: Location, staged: StagedJob, versions: dict[str, int]):
             size = os.path.getsize(target)
     except OSError as exc:
         raise LakeError(f"cannot write the jobs row of {staged.job!r}: {exc}") from None
-    return _add(path, size, 1, staged.partitions)
+    return _add(path, size, 1, staged.partitions, row={k: row[k] for k in FILE_SCHEMAS[JOBS].names})
 
 
 def _actions(dt) -> list[dict[str, Any]]:

@@ -64,13 +64,15 @@ def parse_as_of(text: str) -> int | datetime:
 
 
 def _jobs_table(lake: Location, as_of: int | datetime | None):
-    delta.check_layout(lake)
-    if as_of is None or isinstance(as_of, int):
+    latest = delta.check_layout(lake)
+    if as_of is None:
+        return latest
+    if isinstance(as_of, int):
         dt = delta.open_table(lake, delta.JOBS, as_of)
         if dt is None and as_of is not None:
             raise LakeError(f"the lake {lake.url} has no jobs table to read as of {as_of}")
         return dt
-    dt = delta.open_table(lake, delta.JOBS)
+    dt = latest
     if dt is None:
         raise LakeError(f"the lake {lake.url} has no jobs table to read as of {as_of}")
     try:
@@ -93,7 +95,9 @@ def current_jobs(
     if dt is None:
         return -1, {}
     try:
-        rows = pa.table(dt.to_pyarrow_table()).to_pylist()
+        rows = delta.rows_from_log(dt)
+        if rows is None:  # a file without its row in the log's statistics: read the files
+            rows = pa.table(dt.to_pyarrow_table()).to_pylist()
     except Exception as exc:  # noqa: BLE001
         raise LakeError(f"cannot read the jobs table of {lake.url}: {exc}") from None
     current: dict[str, dict[str, Any]] = {}

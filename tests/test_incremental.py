@@ -87,9 +87,9 @@ def test_no_change_reads_no_source_object(source, proxy, tmp_path, lake_kind):
     assert all(j.skipped for j in second.values())
     assert proxy.object_gets("/gt/") == []  # no manifest, no response file, nothing
     assert proxy.count("HEAD") == 0 and proxy.count("PUT") == 0
-    if lake_kind == "s3":  # the state: the `jobs` table (its Delta log and small files) only
-        assert proxy.object_gets("/lake/jobs/")
-        assert proxy.object_gets("/lake/") == proxy.object_gets("/lake/jobs/")
+    if lake_kind == "s3":  # the state: the `jobs` table's Delta log only, not one data file
+        assert proxy.object_gets("/lake/jobs/_delta_log/")
+        assert proxy.object_gets("/lake/") == proxy.object_gets("/lake/jobs/_delta_log/")
 
 
 def test_changed_manifest_reingests_that_job_only(source, proxy, tmp_path):

@@ -459,3 +459,61 @@ def test_the_views_file_of_an_s3_lake_is_queried_with_the_lake_registered(tmp_pa
     assert "boxes" in viewsfile.refresh(lake, path)
     _, rows = viewsfile.query(path, "select count(*) from boxes", lake)
     assert rows == [(state(OLD)[1],)]
+
+
+def _files_rows(lake: Location) -> list[dict]:
+    """The `jobs` table's rows read from its data files."""
+    rows = delta.open_table(lake, delta.JOBS).to_pyarrow_table().to_pylist()
+    return sorted(rows, key=lambda r: (r["job"], r["ingest_id"]))
+
+
+def test_the_jobs_rows_are_read_from_the_log_alone(tmp_path):
+    """Each `jobs` file holds one row, and its add action carries that row as its statistics:
+    the state and the snapshot read `jobs` from the Delta log, no data file (nulls, odd names,
+    long values and the timestamp to the microsecond included)."""
+    long_name = "ünïcødé-" + "x" * 200
+    write_job(tmp_path / "src", JOB, manifest(*OLD))
+    write_job(tmp_path / "src", long_name, manifest(2, 1))
+    write_job(tmp_path / "src", "unlabeled", ['{"source-ref": "s3://b/1.jpg"}'])
+    (tmp_path / "src" / "no-manifest-yet" / "manifests").mkdir(parents=True)
+    lake = Location(str(tmp_path / "lake"))
+    assert not _ingest(tmp_path / "src", lake).failed
+    dt = delta.open_table(lake, delta.JOBS)
+    from_log = sorted(delta.rows_from_log(dt), key=lambda r: (r["job"], r["ingest_id"]))
+    assert from_log == _files_rows(lake)
+    assert len(from_log) == 4
+    assert {r["job"]: r["manifest"] for r in from_log}["no-manifest-yet"] is None
+    assert {r["job"]: r["label_attribute"] for r in from_log}["unlabeled"] is None
+    # a checkpoint (every 20 commits) keeps the statistics
+    for _ in range(12):
+        assert not _ingest(tmp_path / "src", lake, full=True).failed
+    log = os.listdir(os.path.join(delta.table_uri(lake, delta.JOBS), "_delta_log"))
+    assert any(name.endswith(".checkpoint.parquet") for name in log)
+    dt = delta.open_table(lake, delta.JOBS)
+    from_log = sorted(delta.rows_from_log(dt), key=lambda r: (r["job"], r["ingest_id"]))
+    assert from_log == _files_rows(lake)
+
+
+def test_jobs_files_without_their_row_in_the_log_are_read(tmp_path, monkeypatch):
+    """A lake whose `jobs` files carry no row statistics (written by the first Delta version of
+    gtlake, or rewritten by another engine) is read from its files: same state, same skips."""
+    write_job(tmp_path / "src", JOB, manifest(*OLD))
+    write_job(tmp_path / "src", "cats", manifest(3, 1))
+    lake = Location(str(tmp_path / "lake"))
+    plain = delta._add
+    monkeypatch.setattr(delta, "_add", lambda *args, row=None: plain(*args))
+    assert not _ingest(tmp_path / "src", lake).failed
+    monkeypatch.undo()
+    assert delta.rows_from_log(delta.open_table(lake, delta.JOBS)) is None
+    fingerprints = read_fingerprints(lake)
+    assert fingerprints.keys() == {JOB, "cats"}
+    assert all(j.skipped for j in _ingest(tmp_path / "src", lake).jobs)
+    write_job(tmp_path / "src", "cats", manifest(4, 1))
+    again = _ingest(tmp_path / "src", lake)
+    assert [j.job for j in again.jobs if not j.skipped] == ["cats"]
+    # one file with its row in the log and one without: still read from the files
+    assert delta.rows_from_log(delta.open_table(lake, delta.JOBS)) is None
+    assert read_fingerprints(lake)[JOB] == fingerprints[JOB]
+    assert read_fingerprints(lake)["cats"] != fingerprints["cats"]
+    con = gtlake.connect(lake.url)
+    assert con.execute("select lines from jobs where job = 'cats'").fetchone() == (4,)
