@@ -20,10 +20,9 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 
+from gtlake.processes import worker_pool
 from gtlake.storage import Location
 
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -136,7 +135,8 @@ def materialize_all(
     ref = instance.get_ref() if instance is not None else None
     if workers <= 1:
         return [materialize_partition(job, ref, executor) for job in jobs]
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+    # workers that die with this process (a killed `make run` leaves no run going on)
+    with worker_pool(workers) as pool:
         futures = [pool.submit(materialize_partition, job, ref, executor) for job in jobs]
         return [future.result() for future in futures]
 

@@ -151,3 +151,25 @@ def test_a_worker_killed_mid_job_fails_its_jobs_with_a_complete_report(source, p
     assert "Traceback" not in err
     assert "failed in" in out and f"{len(errors)} failed" in out
     assert survivors(processes) == []
+
+
+def test_sigkill_of_the_dagster_run_takes_its_workers_along(source, proxy, tmp_path):
+    """`python -m dagster_project.run` (`make run`) runs its partitions in a pool of worker
+    processes: killed while they ingest, it leaves none of them running."""
+    held = proxy.hold("/manifests/output/")
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    run = subprocess.Popen(
+        [sys.executable, "-m", "dagster_project.run", "--source", source,
+         "--lake", str(tmp_path / "lake"), "--workers", "2", "--endpoint-url", proxy.url],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    assert held.arrived.wait(BOUND_S * 4), "no partition reached its manifest"
+    deadline = time.monotonic() + BOUND_S
+    processes = descendants(run.pid)
+    while len(processes) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        processes = descendants(run.pid)
+    assert len(processes) >= 2, processes
+    run.kill()
+    run.communicate(timeout=BOUND_S)
+    assert survivors(processes) == []
