@@ -187,6 +187,29 @@ def table(results: dict, args) -> str:
     return "\n".join(lines)
 
 
+def write_report(results: dict, args, rounds: int, load_before, seconds: float) -> str:
+    """The table of the rounds done so far, printed and written to bench/out/commit_overhead.md
+    (after each round: a run cut short keeps what it measured)."""
+    report = "\n".join(
+        [
+            f"# gtlake commit overhead per job, before ({BASE_COMMIT}) and after (Delta Lake)",
+            "",
+            f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+            f"{args.jobs} jobs of 1 to 10 lines, `--workers {args.workers}`, median of "
+            f"{rounds} alternating rounds ({seconds:.0f} s); load average "
+            f"{load_before[0]:.2f} at the start, {os.getloadavg()[0]:.2f} at the end.",
+            "",
+            table(results, args),
+            "",
+        ]
+    )
+    print(report, file=sys.stderr if rounds < args.rounds else sys.stdout)
+    os.makedirs(OUT, exist_ok=True)
+    with open(os.path.join(OUT, "commit_overhead.md"), "w") as out:
+        out.write(report)
+    return report
+
+
 def bench(args: argparse.Namespace) -> None:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from motoserver import MotoServer
@@ -222,28 +245,11 @@ def bench(args: argparse.Namespace) -> None:
                     )
                     if backend == "local":
                         shutil.rmtree(lake, ignore_errors=True)
+            write_report(results, args, round_ + 1, load_before, time.perf_counter() - started)
     finally:
         if server is not None:
             server.stop()
         shutil.rmtree(work, ignore_errors=True)
-    load_after = os.getloadavg()
-    report = "\n".join(
-        [
-            f"# gtlake commit overhead per job, before ({BASE_COMMIT}) and after (Delta Lake)",
-            "",
-            f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-            f"{args.jobs} jobs of 1 to 10 lines, `--workers {args.workers}`, median of "
-            f"{args.rounds} alternating rounds ({time.perf_counter() - started:.0f} s); load "
-            f"average {load_before[0]:.2f} at the start, {load_after[0]:.2f} at the end.",
-            "",
-            table(results, args),
-            "",
-        ]
-    )
-    print(report)
-    os.makedirs(OUT, exist_ok=True)
-    with open(os.path.join(OUT, "commit_overhead.md"), "w") as out:
-        out.write(report)
 
 
 def main() -> None:
