@@ -33,6 +33,7 @@ import time
 import orjson
 
 BUCKET = "bench-crawl"
+LAKE_BUCKET = "bench-lake"  # its own bucket: moto lists a prefix by scanning the whole bucket
 LINES = 20
 RESPONSES = 3
 META = {"type": "groundtruth/image-classification", "class-name": "cat", "confidence": 0.9}
@@ -58,6 +59,7 @@ def _job_objects(job: str) -> dict[str, bytes]:
 def _seed(jobs: int, store) -> None:
     """Fill moto's backend (in the server process) with `jobs` job directories."""
     store.create_bucket(BUCKET, "us-east-1")
+    store.create_bucket(LAKE_BUCKET, "us-east-1")
     for j in range(jobs):
         job = f"job-{j:05d}"
         for key, data in _job_objects(job).items():
@@ -135,7 +137,7 @@ def main() -> None:
             no_change("no-change re-ingest, local lake", lake, None, full_s)
 
             names = [j.name for j in jobs[:lake_jobs]] if lake_jobs < args.jobs else None
-            s3_lake = Location(f"s3://{BUCKET}/lake", server.endpoint)
+            s3_lake = Location(f"s3://{LAKE_BUCKET}/lake", server.endpoint)
             s3_full_s, s3_full = step(
                 "full ingest, S3 lake",
                 lambda: ingest(source, s3_lake, names, workers=args.workers),
