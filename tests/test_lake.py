@@ -407,7 +407,8 @@ def test_replaced_files_stay_until_vacuum_and_as_of_reads_the_past(tmp_path, cap
     assert gtlake_main(["vacuum", lake.url, "--retain", "0"]) == 0
     assert "deleted" in capsys.readouterr().out
     assert read_state(views.connect(lake)) == state(NEW)
-    with pytest.raises(LakeError, match="not found"):
+    # (the jobs rows of that version are in the log; the data files they name are gone)
+    with pytest.raises(LakeError, match="No files found|not found"):
         views.connect(lake, as_of=first)
 
 
