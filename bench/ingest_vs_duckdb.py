@@ -17,8 +17,9 @@ What issue 8 asks to show, in one run (`make bench`; about 10 minutes on 2 cores
 4. **Lines per second per task type on one core**: one job of each task type of the tree, each
    ingested in a process pinned to one CPU, by this checkout and by a reference version
    (`--ref`, default commit c7c7ebc, extracted with `git archive` into bench/out/ and run with
-   PYTHONPATH in the same virtualenv). The time is that of a second ingest in the same process
-   (the first one loads the code), so start-up does not count.
+   PYTHONPATH in the same virtualenv). After a first ingest that loads the code, `--rounds`
+   more in the same process: their median CPU time counts (start-up does not, nor the other
+   processes sharing the machine).
 
 Prints a Markdown report and writes it to bench/out/results.md. Usage:
 
@@ -72,23 +73,27 @@ con.execute(
 )
 """
 
-# One job, ingested twice in one process pinned to one CPU; the second ingest is timed.
+# One job, ingested 1 + N times in one process pinned to one CPU; the first ingest loads the code,
+# the median CPU and wall times of the N others count.
 ONE_CORE_SCRIPT = """\
-import json, os, shutil, sys, time
+import json, os, shutil, statistics, sys, time
 os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 import gtlake
 from gtlake.cli import main
-tree, lake, out = sys.argv[1], sys.argv[2], sys.argv[3]
-for timed in (False, True):
+tree, lake, out, repeats = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+cpu, wall = [], []
+for _ in range(1 + repeats):
     shutil.rmtree(lake, ignore_errors=True)
-    started = time.perf_counter()
+    started, clock = time.perf_counter(), time.process_time()
     code = main(["--quiet", "ingest", tree, "--lake", lake, "--full", "--workers", "1"])
-    took = time.perf_counter() - started
+    wall.append(time.perf_counter() - started)
+    cpu.append(time.process_time() - clock)
     if code:
         sys.exit(f"gtlake ingest exited {code}")
 shutil.rmtree(lake, ignore_errors=True)
 with open(out, "w") as f:
-    json.dump({"seconds": took, "gtlake": os.path.dirname(gtlake.__file__)}, f)
+    json.dump({"cpu": statistics.median(cpu[1:]), "wall": statistics.median(wall[1:]),
+               "gtlake": os.path.dirname(gtlake.__file__)}, f)
 """
 
 
@@ -342,21 +347,22 @@ def reference_code(commit: str) -> Path:
 
 @dataclass
 class OneCore:
-    seconds: float
+    seconds: float  # CPU time of one ingest (the process is pinned to one CPU)
+    wall: float
     run: Run
 
 
-def run_one_core(tree: Path, pythonpath: Path, label: str) -> OneCore:
+def run_one_core(tree: Path, pythonpath: Path, label: str, repeats: int) -> OneCore:
     lake = OUT / "tmp-lake-one-core"
     out = OUT / "tmp-one-core.json"
     env = {**os.environ, "PYTHONPATH": str(pythonpath)}
-    command = [sys.executable, "-c", ONE_CORE_SCRIPT, str(tree), str(lake), str(out)]
+    command = [sys.executable, "-c", ONE_CORE_SCRIPT, str(tree), str(lake), str(out), str(repeats)]
     try:
         run = measure(label, command, env=env, cwd=pythonpath)  # not the checkout: no ./gtlake
         result = json.loads(out.read_text())
         if Path(result["gtlake"]).parent.resolve() != pythonpath.resolve():
             sys.exit(f"{label}: ran gtlake from {result['gtlake']}, not from {pythonpath}")
-        return OneCore(result["seconds"], run)
+        return OneCore(result["cpu"], result["wall"], run)
     finally:
         shutil.rmtree(lake, ignore_errors=True)
         out.unlink(missing_ok=True)
@@ -481,21 +487,22 @@ def rss_section(runs: dict[str, Run]) -> str:
     )
 
 
-def types_section(rows: list[tuple[str, int, OneCore, OneCore | None]], ref: str) -> str:
+def types_section(rows: list[tuple[str, int, OneCore, OneCore]], ref: str, rounds: int) -> str:
     out = [
-        "One job of each task type of the tree, ingested in one process pinned to one CPU "
-        "(`--workers 1`); the time is that of a second ingest in the same process, so start-up "
-        f"does not count. `before` is commit {ref}, run from `git archive` with PYTHONPATH in the "
-        "same virtualenv.",
+        "One job of each task type of the tree, ingested (`--workers 1`) in a process pinned to "
+        f"one CPU: after a first ingest that loads the code, {rounds} more, whose median CPU time "
+        "(user + sys of the process: the machine is shared, and CPU time is what one core "
+        f"spends) gives the lines per second. `before` is commit {ref}, run from `git archive` "
+        "with PYTHONPATH in the same virtualenv, alternating with now.",
         "",
-        "| task type (job) | lines | lines/s now | lines/s before | now / before | peak RSS now |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| task type (job) | lines | lines/s now | lines/s before | now / before "
+        "| wall s now, before | peak RSS now |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for kind, lines, now, before in rows:
-        b = f"{lines / before.seconds:,.0f}" if before else "–"
-        ratio = f"{before.seconds / now.seconds:.2f}" if before else "–"
         out.append(
-            f"| {kind} | {lines:,} | {lines / now.seconds:,.0f} | {b} | {ratio} "
+            f"| {kind} | {lines:,} | {lines / now.seconds:,.0f} | {lines / before.seconds:,.0f} "
+            f"| {before.seconds / now.seconds:.2f} | {now.wall:.2f}, {before.wall:.2f} "
             f"| {mib(now.run.tree_rss)} |"
         )
     return "\n".join(out)
@@ -602,15 +609,15 @@ def main(argv: list[str] | None = None) -> int:
         for kind, one in one_job_trees(tree).items():
             count = count_lines(one)
             warm_cache(one)
-            now = run_one_core(one, REPO, f"{kind[:16]:16s}")
-            before = run_one_core(one, ref, f"{'  before':16s}")
+            now = run_one_core(one, REPO, f"{kind[:16]:16s}", rounds)
+            before = run_one_core(one, ref, f"{'  before':16s}", rounds)
             rows.append((kind, count, now, before))
             rss[f"{kind}, one core"] = now.run
         sections += [
             "",
             "## Lines per second per task type, one core",
             "",
-            types_section(rows, args.ref),
+            types_section(rows, args.ref, rounds),
         ]
     sections += ["", "## Peak memory", "", rss_section(rss)]
     took = time.perf_counter() - started
