@@ -253,8 +253,8 @@ def duckdb_candidate(kind: str, attribute: str) -> Callable[[Path], tuple[pa.Tab
             "from read_json(?, format = 'newline_delimited', columns = ?)",
             [str(path), columns],
         )
-        labels = con.execute(labels_sql + " order by line").to_arrow_table()
-        children = con.execute(children_sql + " order by line").to_arrow_table()
+        labels = con.sql(labels_sql + " order by line").to_arrow_table()
+        children = con.sql(children_sql + " order by line").to_arrow_table()
         con.close()
         return _table(labels).cast(LABELS[kind]), _table(children).cast(
             BOXES if kind == "boxes" else CLASSES
