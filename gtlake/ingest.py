@@ -24,9 +24,10 @@ from multiprocessing import get_context
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gtlake.columnar import GroupRows, flatten_group
 from gtlake.errors import GtlakeError, LakeError, LineError, ManifestError
 from gtlake.flatten import LineRows, created_at, find_labels, flatten_line, label_job
+from gtlake.flatten.reference import rows_table
+from gtlake.flatten.vector import GroupRows, flatten_group, text_column
 from gtlake.frames import Reference, frame_tables, references
 from gtlake.jobtables import job_tables
 from gtlake.lake import StagedJob, _hook, commit, ensure_tables
@@ -36,10 +37,10 @@ from gtlake.schemas import FILE_SCHEMAS, TABLES
 from gtlake.source import OUTPUT_MANIFEST, JobDir, list_jobs
 from gtlake.state import JobState, read_states
 from gtlake.storage import Location, open_input, store_errors
-from gtlake.tasktypes import BoxGroup, box_groups_table
-from gtlake.writer import JobWriter, remove_stale_staging, to_arrow
+from gtlake.writer import JobWriter, remove_stale_staging
 
 BATCH_JOBS = 64
+REFERENCE_ONLY = "GTLAKE_REFERENCE"  # set (to anything): flatten every line by the reference path
 
 log = logging.getLogger(__name__)
 
@@ -138,8 +139,8 @@ def _provisional_own(job: str, parsed: list[Parsed]) -> str | None:
 
 
 class _Block:
-    """The rows of one block of lines, by table: Arrow tables from the columnar path, row tuples
-    from the line-by-line path."""
+    """The rows of one block of lines, by table: Arrow tables from the vectorised path, named rows
+    from the reference path."""
 
     def __init__(self, job: str, attributes: dict[str, _Attribute]) -> None:
         self.job = job
@@ -147,15 +148,19 @@ class _Block:
         self.parts: dict[str, list[pa.Table]] = {t: [] for t in TABLES}
         self.rows: dict[str, list] = {t: [] for t in TABLES}
         self.raw: list[bytes] = []
+        self.mixed = False  # rows of several groups of lines: put back in line order
 
     def add_bad(self, file: str, bad: Bad) -> None:
-        self.rows["quarantine"].append((file, bad.line, bad.offset, bad.error, bad.raw))
+        self.rows["quarantine"].append(
+            {"file": file, "line": bad.line, "byte_offset": bad.offset, "error": bad.error,
+             "raw": bad.raw}
+        )  # fmt: skip
 
     def add_group(self, group: GroupRows) -> None:
         self.parts["objects"].append(group.objects)
         self.parts["labels"].extend(group.labels)
-        for table, rows in group.items.items():
-            self.rows[table].extend(rows)
+        for table, parts in group.items.items():
+            self.parts[table].extend(parts)
         for learned in group.learned:
             _learn(self.job, self.attributes, *learned)
 
@@ -165,24 +170,27 @@ class _Block:
         self.rows["labels"].extend(rows.labels)
         for table, row in rows.items:
             self.rows[table].append(row)
-        for row in rows.labels:  # (line, object_id, attribute, metadata_key, label_job, kind, ...)
-            _learn(self.job, self.attributes, row[2], row[5], [row[4]], [row[8]])
+        for row in rows.labels:
+            _learn(
+                self.job, self.attributes, row["attribute"], row["label_type"],
+                [row["label_job"]], [row["created_at"]],
+            )  # fmt: skip
 
     def arrow(self, table: str) -> pa.Table | None:
         """The block's rows of `table` (None when it has none)."""
         parts = list(self.parts[table])
         rows = self.rows[table]
-        if table == "boxes" and rows:
-            groups = [r for r in rows if type(r) is BoxGroup]
-            rows = [r for r in rows if type(r) is not BoxGroup]
-            if groups:
-                parts.append(box_groups_table(groups))
         if rows:
-            raw = {"raw": pa.array(self.raw, pa.large_string())} if table == "objects" else None
-            parts.append(to_arrow(table, rows, raw))
+            raw = {"raw": text_column(self.raw)} if table == "objects" else None
+            parts.append(rows_table(table, rows, raw))
         if not parts:
             return None
-        return parts[0] if len(parts) == 1 else pa.concat_tables(parts)
+        if len(parts) == 1 and not self.mixed:
+            return parts[0]
+        # Groups of differently keyed lines, and lines read one by one: back in line order (a
+        # stable sort keeps each line's labels and items in the order they were read).
+        data = pa.concat_tables(parts)
+        return data.take(pc.sort_indices(data, [("line", "ascending")]))
 
 
 def new_ingest_id() -> str:
@@ -270,16 +278,21 @@ def stage_job(
 def _flatten_block(
     job: str, attributes: dict[str, _Attribute], file: str, parsed: list, own: str | None
 ) -> _Block:
-    """Flatten a block: each group of same-keyed lines columnar, else line by line."""
+    """Flatten a block: each group of same-keyed lines vectorised, else line by line (every line
+    through the reference interpreter when `GTLAKE_REFERENCE` is set: tests compare the two)."""
     block = _Block(job, attributes)
-    groups: dict[tuple, list[Parsed]] = {}
+    groups: dict[tuple | None, list[Parsed]] = {}
     for p in parsed:
         if type(p) is Bad:
             block.add_bad(file, p)
         else:
             groups.setdefault(tuple(p.obj), []).append(p)
+    reference = bool(os.environ.get(REFERENCE_ONLY))
+    if reference:  # every line in file order
+        groups = {None: [p for p in parsed if type(p) is Parsed]}
+    block.mixed = len(groups) > 1 or bool(block.rows["quarantine"])
     for lines in groups.values():
-        group = flatten_group(lines, own)
+        group = None if reference else flatten_group(lines, own)
         if group is not None:
             block.add_group(group)
             continue

@@ -16,7 +16,6 @@ line, which quarantines exactly the offending lines. Both paths give the same ro
 
 from __future__ import annotations
 
-from functools import partial
 from itertools import accumulate
 from typing import Any, NamedTuple
 
@@ -25,10 +24,11 @@ import orjson
 import pyarrow as pa
 
 from gtlake.errors import LineError
-from gtlake.flatten import created_at, hash_id, human_annotated, label_job, text_or_json
+from gtlake.flatten.common import created_at, hash_id, human_annotated, label_job, text_or_json
+from gtlake.flatten.reference import Row, read_label, rows_table
 from gtlake.manifest import Parsed
 from gtlake.schemas import FILE_SCHEMAS
-from gtlake.tasktypes import handler_for, is_groundtruth_type, normalize_type, read_label
+from gtlake.tasktypes import is_groundtruth_type, normalize_type
 
 
 class Learned(NamedTuple):
@@ -43,7 +43,7 @@ class Learned(NamedTuple):
 class GroupRows(NamedTuple):
     objects: pa.Table
     labels: list[pa.Table]
-    items: dict[str, list]  # table -> rows (tuples, or BoxGroup for boxes)
+    items: dict[str, list[pa.Table]]  # boxes, classes, ...: Arrow tables
     learned: list[Learned]
 
 
@@ -176,14 +176,11 @@ def _flatten_group(lines: list[Parsed], own: str | None) -> GroupRows:
             raise _Mixed
         kind = normalize_type(kinds.pop())
         value_raws = [o[attribute] for o in objs]
-        prefixes = [(line, oid, attribute) for line, oid in zip(line_numbers, oids, strict=True)]
-        if kind == "object-detection":  # columnar boxes: typed decode per value
-            values = value_raws
-            read = partial(read_label, kind)
-        else:  # one decode for the whole column, then the type's handler
-            values = _values(_array(value_raws))
-            read = handler_for(kind)
-        facts = list(map(read, values, metas, source, prefixes))
+        item_tables, facts = _label_items(
+            kind, value_raws, metas, source, line_numbers, oids, attribute
+        )
+        for table, data in item_tables.items():
+            items.setdefault(table, []).append(data)
         jobs = [label_job(m) for m in metas]
         created = [created_at(m) for m in metas]
         labels_table = pa.Table.from_arrays(
@@ -197,23 +194,46 @@ def _flatten_group(lines: list[Parsed], own: str | None) -> GroupRows:
                 pa.array([attribute != own] * n, pa.bool_()),
                 pa.array([human_annotated(m) for m in metas], pa.bool_()),
                 pa.array(created, FILE_SCHEMAS["labels"].field("created_at").type),
-                pa.array([f.confidence for f in facts], pa.float64()),
-                pa.array([f.class_id for f in facts], pa.int64()),
-                pa.array([_str(f.class_name) for f in facts], pa.string()),
+                facts["confidence"],
+                facts["class_id"],
+                facts["class_name"],
                 pa.array([text_or_json(m.get("adjustment-status")) for m in metas], pa.string()),
                 text_column(value_raws),
                 text_column(meta_raws),
-                pa.array([f.warning for f in facts], pa.string()),
+                facts["warning"],
             ],
             schema=FILE_SCHEMAS["labels"],
         )
         tables.append(labels_table)
-        for f in facts:
-            for table, row in f.items:
-                items.setdefault(table, []).append(row)
         learned.append(Learned(attribute, kind, jobs, created))
     return GroupRows(objects, tables, items, learned)
 
 
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) else None
+_LABEL_FACTS = ("confidence", "class_id", "class_name", "warning")
+
+
+def _label_items(
+    kind: str,
+    values: list,
+    metas: list[dict],
+    sources: list,
+    lines: list[int],
+    oids: list,
+    attribute: str,
+) -> tuple[dict[str, pa.Table], dict[str, pa.Array]]:
+    """The item tables of one label attribute over a group of lines, and the label columns its
+    type gives (confidence, class, warning)."""
+    values = _values(_array(values))
+    by_table: dict[str, list[Row]] = {}
+    columns: dict[str, list] = {name: [] for name in _LABEL_FACTS}
+    for line, oid, value, meta, source in zip(lines, oids, values, metas, sources, strict=True):
+        facts = read_label(kind, value, meta, source)
+        for name in _LABEL_FACTS[:3]:
+            columns[name].append(facts.label.get(name))
+        columns["warning"].append(facts.warning)
+        for table, row in facts.items:
+            row["line"], row["object_id"], row["attribute"] = line, oid, attribute
+            by_table.setdefault(table, []).append(row)
+    schema = FILE_SCHEMAS["labels"]
+    arrays = {name: pa.array(columns[name], schema.field(name).type) for name in _LABEL_FACTS}
+    return {t: rows_table(t, rows) for t, rows in by_table.items()}, arrays
