@@ -40,6 +40,7 @@ from gtlake.storage import Location, open_input, store_errors
 from gtlake.writer import JobWriter, remove_stale_staging
 
 BATCH_JOBS = 64
+SPLIT_MIN = 64  # a group the vectorised engine refuses is halved down to this many lines
 REFERENCE_ONLY = "GTLAKE_REFERENCE"  # set (to anything): flatten every line by the reference path
 
 log = logging.getLogger(__name__)
@@ -106,8 +107,8 @@ def _learn(
     attributes: dict[str, _Attribute],
     attribute: str,
     kind: str,
-    label_jobs: list[str | None],
-    created: list[datetime | None],
+    label_jobs: list[str | None] | pa.Array,
+    created: list[datetime | None] | pa.Array,
 ) -> None:
     """Count one attribute's labels, note whether they name the job, and the latest date."""
     seen = attributes.get(attribute)
@@ -115,11 +116,20 @@ def _learn(
         seen = attributes[attribute] = _Attribute(kind)
     seen.lines += len(label_jobs)
     lowered = job.lower()
-    if not seen.own_job:
-        seen.own_job = any(name is not None and name.lower() == lowered for name in label_jobs)
-    dates = [d for d in created if d is not None]
-    if dates and (seen.latest is None or max(dates) > seen.latest):
-        seen.latest = max(dates)
+    if isinstance(label_jobs, pa.Array):
+        if not seen.own_job and len(label_jobs):
+            names = pc.unique(label_jobs).drop_null().to_pylist()  # few: compared as below
+            seen.own_job = any(name.lower() == lowered for name in names)
+        latest = pc.max(created).as_py() if len(created) else None
+        if latest is not None:
+            latest = latest.replace(tzinfo=None)
+    else:
+        if not seen.own_job:
+            seen.own_job = any(n is not None and n.lower() == lowered for n in label_jobs)
+        dates = [d for d in created if d is not None]
+        latest = max(dates) if dates else None
+    if latest is not None and (seen.latest is None or latest > seen.latest):
+        seen.latest = latest
 
 
 def _provisional_own(job: str, parsed: list[Parsed]) -> str | None:
@@ -292,18 +302,36 @@ def _flatten_block(
         groups = {None: [p for p in parsed if type(p) is Parsed]}
     block.mixed = len(groups) > 1 or bool(block.rows["quarantine"])
     for lines in groups.values():
-        group = None if reference else flatten_group(lines, own)
-        if group is not None:
-            block.add_group(group)
-            continue
-        for p in lines:
-            try:
-                rows = flatten_line(p.line, p.obj, own)
-            except LineError as exc:
-                block.add_bad(file, Bad(p.line, p.offset, str(exc), p.data.decode()))
-                continue
-            block.add_line(p, rows)
+        if reference:
+            _by_reference(block, file, lines, own)
+        else:
+            _vectorised(block, file, lines, own)
     return block
+
+
+def _vectorised(block: _Block, file: str, lines: list[Parsed], own: str | None) -> None:
+    """A group of same-keyed lines in one piece; one the engine refuses is halved until the
+    pieces it takes are found (`SPLIT_MIN` lines or fewer: line by line, by the reference)."""
+    group = flatten_group(lines, own)
+    if group is not None:
+        block.add_group(group)
+    elif len(lines) > SPLIT_MIN:
+        block.mixed = True
+        half = len(lines) // 2
+        _vectorised(block, file, lines[:half], own)
+        _vectorised(block, file, lines[half:], own)
+    else:
+        _by_reference(block, file, lines, own)
+
+
+def _by_reference(block: _Block, file: str, lines: list[Parsed], own: str | None) -> None:
+    for p in lines:
+        try:
+            rows = flatten_line(p.line, p.obj, own)
+        except LineError as exc:
+            block.add_bad(file, Bad(p.line, p.offset, str(exc), p.data.decode()))
+            continue
+        block.add_line(p, rows)
 
 
 def _fix_inherited(writer: JobWriter, own: str | None) -> None:

@@ -13,6 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gtlake import ingest as ingest_module
+from gtlake.flatten.compiled import supported
+from gtlake.flatten.spec import spec_for
 from gtlake.flatten.vector import flatten_group
 from gtlake.manifest import Parsed, RawLine, parse, read_blocks
 from gtlake.schemas import TABLES
@@ -134,7 +136,7 @@ def _regular(i: int) -> dict:
 _ODD_VALUES = st.one_of(
     st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=False),
     st.text(max_size=5), st.just([]), st.just({}), st.just([1, "2"]), st.just("é€😀"),
-    st.just(2**63), st.just("7"), st.just(7.0),
+    st.just(2**63), st.just(10**400), st.just("7"), st.just(" 7 "), st.just(7.0),
 )  # fmt: skip
 _PLACES = [
     ("bb", "annotations", 0, "left"), ("bb", "annotations", 1, "class_id"),
@@ -176,7 +178,21 @@ def test_odd_lines_in_regular_blocks(changes: list, monkeypatch) -> None:
             continue
     texts = [json.dumps(line).encode() for line in lines]
     parsed = [parse(RawLine(i, 0, text, False)) for i, text in enumerate(texts)]
+    monkeypatch.setattr(ingest_module, "SPLIT_MIN", 2)  # odd lines isolated, the rest vectorised
     _assert_same(parsed, monkeypatch, own="bb")
+
+
+def test_regular_blocks_take_the_vectorised_path() -> None:
+    lines = [parse_line(i, _regular(i)) for i in range(20)]
+    group = flatten_group(lines, "bb")
+    assert group is not None
+    assert group.items["boxes"][0].num_rows == 40
+    assert group.items["classes"][0].num_rows == 40
+    for kind in ("object-detection", "image-classification", "text-classification-multilabel",
+                 "text-span", "label-verification", "custom"):  # fmt: skip
+        assert supported(spec_for(kind)), kind
+    odd = [*lines[:5], parse_line(5, {**_regular(5), "cls": "dog"}), *lines[6:]]
+    assert flatten_group(odd, "bb") is None
 
 
 # -- the whole ingest through the reference path ------------------------------------------------

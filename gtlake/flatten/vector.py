@@ -24,8 +24,11 @@ import orjson
 import pyarrow as pa
 
 from gtlake.errors import LineError
+from gtlake.flatten import compiled
 from gtlake.flatten.common import created_at, hash_id, human_annotated, label_job, text_or_json
+from gtlake.flatten.compiled import Fallback, root_types, supported
 from gtlake.flatten.reference import Row, read_label, rows_table
+from gtlake.flatten.spec import spec_for
 from gtlake.manifest import Parsed
 from gtlake.schemas import FILE_SCHEMAS
 from gtlake.tasktypes import is_groundtruth_type, normalize_type
@@ -36,8 +39,8 @@ class Learned(NamedTuple):
 
     attribute: str
     kind: str
-    label_jobs: list[str | None]
-    created: list
+    label_jobs: pa.Array  # string
+    created: pa.Array  # timestamp
 
 
 class GroupRows(NamedTuple):
@@ -99,7 +102,7 @@ def flatten_group(lines: list[Parsed], own_attribute: str | None) -> GroupRows |
     """Rows of lines that all have the same keys, or None when the group needs the slow path."""
     try:
         return _flatten_group(lines, own_attribute)
-    except (_Mixed, LineError, msgspec.ValidationError):
+    except (_Mixed, Fallback, LineError, msgspec.ValidationError):
         return None
 
 
@@ -110,19 +113,22 @@ def _flatten_group(lines: list[Parsed], own: str | None) -> GroupRows:
     line_numbers = [p.line for p in lines]
 
     labels: list[tuple[str, str]] = []  # (attribute, metadata key), in key order
+    kinds: list[str] = []  # their task types
     for key in keys:
         if not key.endswith("-metadata") or "-metadata" in key[:-9]:
             continue
         raws = _array([o[key] for o in objs])
         try:
-            flags = {is_groundtruth_type(h.type) for h in _heads(raws)}
+            types = {h.type for h in _heads(raws)}
         except msgspec.ValidationError:  # some values are not objects
-            flags = {type(v) is dict and is_groundtruth_type(v.get("type")) for v in _values(raws)}
+            types = {v.get("type") if type(v) is dict else None for v in _values(raws)}
+        flags = {is_groundtruth_type(t) for t in types}
         if flags == {False}:
             continue
-        if flags != {True}:
+        if flags != {True} or len(types) != 1:
             raise _Mixed
         base = key[:-9]
+        kinds.append(normalize_type(types.pop()))
         if base in keys:
             labels.append((base, key))
         elif base + "-ref" in keys:
@@ -168,45 +174,64 @@ def _flatten_group(lines: list[Parsed], own: str | None) -> GroupRows:
     )
 
     tables, items, learned = [], {}, []
-    for attribute, metadata_key in labels:
+    prefix = {"line": objects.column("line"), "object_id": objects.column("object_id")}
+    for (attribute, metadata_key), kind in zip(labels, kinds, strict=True):
         meta_raws = [o[metadata_key] for o in objs]
-        metas = _values(_array(meta_raws))
-        kinds = {m["type"] for m in metas}
-        if len(kinds) != 1:
-            raise _Mixed
-        kind = normalize_type(kinds.pop())
         value_raws = [o[attribute] for o in objs]
-        item_tables, facts = _label_items(
-            kind, value_raws, metas, source, line_numbers, oids, attribute
-        )
-        for table, data in item_tables.items():
-            items.setdefault(table, []).append(data)
-        jobs = [label_job(m) for m in metas]
-        created = [created_at(m) for m in metas]
-        labels_table = pa.Table.from_arrays(
-            [
-                pa.array(line_numbers, pa.int64()),
-                pa.array(oids, pa.string()),
-                pa.array([attribute] * n, pa.string()),
-                pa.array([metadata_key] * n, pa.string()),
-                pa.array(jobs, pa.string()),
-                pa.array([kind] * n, pa.string()),
-                pa.array([attribute != own] * n, pa.bool_()),
-                pa.array([human_annotated(m) for m in metas], pa.bool_()),
-                pa.array(created, FILE_SCHEMAS["labels"].field("created_at").type),
-                facts["confidence"],
-                facts["class_id"],
-                facts["class_name"],
-                pa.array([text_or_json(m.get("adjustment-status")) for m in metas], pa.string()),
-                text_column(value_raws),
-                text_column(meta_raws),
-                facts["warning"],
-            ],
-            schema=FILE_SCHEMAS["labels"],
-        )
-        tables.append(labels_table)
-        learned.append(Learned(attribute, kind, jobs, created))
+        spec = spec_for(kind)
+        if supported(spec):
+            meta = compiled.decode(meta_raws, root_types(spec)[1])
+            common = compiled.meta_columns(meta)
+            facts, found = compiled.build(spec, value_raws, meta_raws, meta, source)
+            if found is not None:
+                table, columns, parent = found
+                take = pa.array(parent)
+                columns.update({k: v.take(take) for k, v in prefix.items()})
+                columns["attribute"] = pa.array([attribute] * len(parent), pa.string())
+                schema = FILE_SCHEMAS[table]
+                items.setdefault(table, []).append(
+                    pa.Table.from_arrays([columns[c] for c in schema.names], schema=schema)
+                )
+        else:
+            metas = _values(_array(meta_raws))
+            common = _common(metas)
+            item_tables, facts = _label_items(
+                kind, value_raws, metas, source, line_numbers, oids, attribute
+            )
+            for table, data in item_tables.items():
+                items.setdefault(table, []).append(data)
+        schema = FILE_SCHEMAS["labels"]
+        columns = {
+            **prefix,
+            "attribute": pa.array([attribute] * n, pa.string()),
+            "metadata_key": pa.array([metadata_key] * n, pa.string()),
+            "label_type": pa.array([kind] * n, pa.string()),
+            "is_inherited": pa.array([attribute != own] * n, pa.bool_()),
+            "value": text_column(value_raws),
+            "metadata": text_column(meta_raws),
+            "confidence": pa.nulls(n, pa.float64()),
+            "class_id": pa.nulls(n, pa.int64()),
+            "class_name": pa.nulls(n, pa.string()),
+            **common,
+            **facts,
+        }
+        columns = [columns[c].cast(schema.field(c).type) for c in schema.names]
+        tables.append(pa.Table.from_arrays(columns, schema=schema))
+        learned.append(Learned(attribute, kind, common["label_job"], common["created_at"]))
     return GroupRows(objects, tables, items, learned)
+
+
+def _common(metas: list[dict]) -> dict[str, pa.Array]:
+    """The common label columns of decoded metadata, read one label at a time."""
+    schema = FILE_SCHEMAS["labels"]
+    return {
+        "label_job": pa.array([label_job(m) for m in metas], pa.string()),
+        "human_annotated": pa.array([human_annotated(m) for m in metas], pa.bool_()),
+        "created_at": pa.array([created_at(m) for m in metas], schema.field("created_at").type),
+        "adjustment_status": pa.array(
+            [text_or_json(m.get("adjustment-status")) for m in metas], pa.string()
+        ),
+    }
 
 
 _LABEL_FACTS = ("confidence", "class_id", "class_name", "warning")
