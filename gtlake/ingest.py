@@ -15,11 +15,13 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing import get_context
+from typing import IO
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -31,7 +33,7 @@ from gtlake.flatten.vector import GroupRows, flatten_group, text_column
 from gtlake.frames import Reference, frame_tables, references
 from gtlake.jobtables import job_tables
 from gtlake.lake import StagedJob, _hook, commit, ensure_tables
-from gtlake.manifest import Bad, Parsed, parse, read_blocks
+from gtlake.manifest import Bad, Parsed, RangeReader, line_ranges, parse, read_blocks
 from gtlake.processes import worker_pool
 from gtlake.schemas import FILE_SCHEMAS, TABLES
 from gtlake.source import OUTPUT_MANIFEST, JobDir, list_jobs
@@ -221,18 +223,24 @@ def ingest_job(
 
 
 def stage_job(
-    job: JobDir, lake: Location, source: Location, on_bytes: OnBytes | None = None
+    job: JobDir,
+    lake: Location,
+    source: Location,
+    on_bytes: OnBytes | None = None,
+    cores: int = 1,
 ) -> tuple[JobResult, StagedJob]:
-    """Read one job's manifest and write its files; committing them is `gtlake.lake.commit`."""
+    """Read one job's manifest and write its files; committing them is `gtlake.lake.commit`.
+
+    With `cores` > 1 a large local manifest is flattened in that many worker processes, a byte
+    range each at a time (`_ranged_rows`)."""
     manifest, status = job.manifest()
     result = JobResult(job.name, status=status, manifest=manifest.path if manifest else None)
     fingerprint = job.fingerprint()
     ingest_id = new_ingest_id()
     writer = JobWriter(lake, job.name, ingest_id)
     try:
-        attributes: dict[str, _Attribute] = {}
-        own: str | None = None
-        decided = False
+        reading = _Reading(job.name)
+        attributes = reading.attributes
         refs: list[Reference] = []  # labels that refer to sequence files
         if manifest is None:
             result.message = "no manifest yet (no output or intermediate manifest)"
@@ -245,26 +253,22 @@ def stage_job(
             except OSError as exc:
                 raise ManifestError(path, reason=f"cannot be read: {exc}") from exc
             with stream:
-                for block in read_blocks(stream):
-                    parsed = [parse(raw) for raw in block]
-                    if not decided:
-                        sample = [p for p in parsed[:_SAMPLE] if type(p) is Parsed]
-                        own = _provisional_own(job.name, sample)
-                        decided = own is not None
-                    block_rows = _flatten_block(job.name, attributes, manifest.path, parsed, own)
-                    for table in TABLES:
-                        data = block_rows.arrow(table)
-                        if data is not None:
-                            writer.write(table, data)
-                            if table == "labels":
-                                refs.extend(references(data))
+                if cores > 1 and not source.is_s3 and manifest.size >= RANGE_MIN:
+                    pieces = _ranged_rows(stream, source, path, manifest, cores, reading)
+                else:
+                    pieces = _block_rows(stream, manifest.path, reading)
+                for tables, done in pieces:
+                    for table, data in tables.items():
+                        writer.write(table, data)
+                        if table == "labels":
+                            refs.extend(references(data))
                     if on_bytes is not None:
-                        on_bytes(job.name, stream.tell(), manifest.size)
+                        on_bytes(job.name, done, manifest.size)
             result.bytes = manifest.size
             if writer.rows["objects"] + writer.rows["quarantine"] == 0:
                 result.message = "empty manifest"
         final = choose_own_attribute(job.name, attributes)
-        if final != own and writer.rows["labels"]:
+        if final != reading.own and writer.rows["labels"]:
             _fix_inherited(writer, final)
         result.type = attributes[final].kind if final else UNLABELED
         result.lines = writer.rows["objects"]
@@ -283,6 +287,117 @@ def stage_job(
     staged = StagedJob(job.name, result.type, ingest_id, files, state)
     _hook("staged", [job.name])
     return result, staged
+
+
+class _Reading:
+    """What reading a manifest learns as it goes: its label attributes, and the own attribute
+    guessed from the first block (rows are written with it; fixed at the end if it changes)."""
+
+    def __init__(self, job: str) -> None:
+        self.job = job
+        self.attributes: dict[str, _Attribute] = {}
+        self.own: str | None = None
+        self.decided = False
+
+    def decide(self, parsed: list) -> None:
+        if not self.decided:
+            sample = [p for p in parsed[:_SAMPLE] if type(p) is Parsed]
+            self.own = _provisional_own(self.job, sample)
+            self.decided = self.own is not None
+
+    def merge(self, attributes: dict[str, _Attribute]) -> None:
+        """Add what a worker learned from its byte range."""
+        for name, seen in attributes.items():
+            mine = self.attributes.setdefault(name, _Attribute(seen.kind))
+            mine.lines += seen.lines
+            mine.own_job = mine.own_job or seen.own_job
+            if seen.latest is not None and (mine.latest is None or seen.latest > mine.latest):
+                mine.latest = seen.latest
+
+
+Tables = dict[str, pa.Table]
+
+
+def _block_tables(block: _Block) -> Tables:
+    return {t: data for t in TABLES if (data := block.arrow(t)) is not None}
+
+
+def _block_rows(stream: IO[bytes], file: str, reading: _Reading) -> Iterator[tuple[Tables, int]]:
+    """Each block's tables, and how far the stream is read."""
+    for block in read_blocks(stream):
+        parsed = [parse(raw) for raw in block]
+        reading.decide(parsed)
+        rows = _flatten_block(reading.job, reading.attributes, file, parsed, reading.own)
+        yield _block_tables(rows), stream.tell()
+
+
+RANGE_MIN = 64 << 20  # a manifest this large is flattened by several processes...
+RANGE_BYTES = 16 << 20  # ... in byte ranges of about this size
+
+
+@dataclass
+class _RangeRows:
+    tables: Tables  # line numbers counted from the range's first line
+    lines: int  # line ends in the range
+    attributes: dict[str, _Attribute]
+
+
+def _flatten_range(
+    source: Location, path: str, start: int, end: int, job: str, file: str, own: str | None
+) -> _RangeRows:
+    """Flatten one byte range of a manifest (in a worker process)."""
+    attributes: dict[str, _Attribute] = {}
+    parts: dict[str, list[pa.Table]] = {}
+    with source.fs().open(path, "rb") as stream:
+        reader = RangeReader(stream, start, end)
+        for block in read_blocks(reader, offset=start):
+            rows = _flatten_block(job, attributes, file, [parse(raw) for raw in block], own)
+            for table, data in _block_tables(rows).items():
+                parts.setdefault(table, []).append(data)
+    tables = {t: pa.concat_tables(p) if len(p) > 1 else p[0] for t, p in parts.items()}
+    return _RangeRows(tables, reader.newlines, attributes)
+
+
+def _ranged_rows(
+    stream: IO[bytes],
+    source: Location,
+    path: str,
+    manifest,
+    cores: int,
+    reading: _Reading,
+) -> Iterator[tuple[Tables, int]]:
+    """A large manifest on every core: byte ranges ending at line ends, flattened by a pool of
+    `cores` processes, their tables taken in file order (line numbers shifted by the line ends
+    of the ranges before). At most `cores + 1` ranges are in flight, so memory stays flat."""
+    reading.decide([parse(raw) for raw in next(read_blocks(stream), [])])
+    ranges = iter(line_ranges(stream, manifest.size, RANGE_BYTES))
+    pending: deque = deque()
+    with worker_pool(cores) as pool:
+
+        def submit() -> None:
+            span = next(ranges, None)
+            if span is not None:
+                args = (source, path, *span, reading.job, manifest.path, reading.own)
+                pending.append((span, pool.submit(_flatten_range, *args)))
+
+        for _ in range(cores + 1):
+            submit()
+        lines = 0
+        while pending:
+            span, future = pending.popleft()
+            done = future.result()
+            submit()
+            reading.merge(done.attributes)
+            yield {t: _shift_lines(d, lines) for t, d in done.tables.items()}, span[1]
+            lines += done.lines
+
+
+def _shift_lines(data: pa.Table, by: int) -> pa.Table:
+    if not by or "line" not in data.column_names:
+        return data
+    index = data.schema.get_field_index("line")
+    shifted = pc.add(data.column(index), pa.scalar(by, pa.int64()))
+    return data.set_column(index, data.schema.field(index), shifted)
 
 
 def _flatten_block(
@@ -372,7 +487,11 @@ def _set_bytes_queue(reports) -> None:
 
 
 def _run_job(
-    job: JobDir, lake: Location, source: Location, on_bytes: OnBytes | None = None
+    job: JobDir,
+    lake: Location,
+    source: Location,
+    on_bytes: OnBytes | None = None,
+    cores: int = 1,
 ) -> tuple[JobResult, StagedJob | None]:
     """Stage one job (in a worker process, or here); the parent commits it in a batch."""
     if on_bytes is None and _bytes_queue is not None:
@@ -381,7 +500,7 @@ def _run_job(
     staged = None
     try:
         with store_errors():
-            result, staged = stage_job(job, lake, source, on_bytes)
+            result, staged = stage_job(job, lake, source, on_bytes, cores)
     except GtlakeError as exc:
         result = JobResult(job.name, error=str(exc))
     except ConnectionError as exc:  # the store is unreachable: no point trying the other jobs
@@ -524,7 +643,8 @@ def ingest(
         on_start(todo)
     # Largest manifests first, so parallel workers finish together.
     todo.sort(key=lambda j: -(j.manifest()[0].size if j.manifest()[0] else 0))
-    workers = min(workers or os.cpu_count() or 1, len(todo))
+    cores = workers or os.cpu_count() or 1
+    workers = min(cores, len(todo))
     done: dict[str, JobResult] = {}
 
     def finish(result: JobResult) -> None:
@@ -534,7 +654,7 @@ def ingest(
 
     batches = _Committer(lake, finish)
     try:
-        _run_all(todo, lake, source, workers, on_bytes, batches)
+        _run_all(todo, lake, source, workers, on_bytes, batches, cores)
     finally:
         batches.close()
     for job in todo:
@@ -552,12 +672,14 @@ def _run_all(
     workers: int,
     on_bytes: OnBytes | None,
     batches: _Committer,
+    cores: int = 1,
 ) -> None:
     """Stage every job (here, or in a pool of worker processes) and hand it to the committer;
-    stop early once the store is unreachable."""
+    stop early once the store is unreachable. Jobs staged here (one job, or one worker) may use
+    `cores` processes for a large manifest."""
     if workers <= 1:
         for job in todo:
-            result, staged = _run_job(job, lake, source, on_bytes)
+            result, staged = _run_job(job, lake, source, on_bytes, cores)
             batches.add(result, staged)
             if result.unreachable:
                 break

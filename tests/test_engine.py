@@ -225,3 +225,50 @@ def test_forced_fallback_ingest_equals_the_normal_ingest(tmp_path: Path, monkeyp
     vector, reference = _lake_rows(tmp_path / "vector"), _lake_rows(tmp_path / "reference")
     assert sum(len(rows) for rows in vector.values()) > 9 * 40
     assert vector == reference
+
+
+# -- one big manifest on every core -------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_byte_ranges_in_worker_processes_give_the_same_lake(tmp_path: Path, monkeypatch) -> None:
+    from gtlake.ingest import ingest
+    from gtlake.storage import Location
+
+    good = [json.dumps(_regular(i)).encode() for i in range(300)]
+    lines = [
+        b"\xef\xbb\xbf" + good[0],
+        *good[1:100],
+        b"",
+        b"  ",
+        b'{"bad": ',
+        *good[100:200],
+        b"[1, 2]",
+        b'{"source-ref": "x", "bb": 5, "bb-metadata": {"type": "groundtruth/object-detection"}}',
+        b"\xff\xfe",
+        *good[200:],
+        b'{"trunc',
+    ]
+    manifest = tmp_path / "tree" / "job" / "manifests" / "output" / "output.manifest"
+    manifest.parent.mkdir(parents=True)
+    manifest.write_bytes(b"\r\n".join(lines))  # no line end after the last line
+    source = Location(str(tmp_path / "tree"))
+    monkeypatch.setattr(ingest_module, "RANGE_MIN", 0)
+    monkeypatch.setattr(ingest_module, "RANGE_BYTES", 7000)  # ~50 ranges
+    spans: list = []
+
+    def ranges(*args):
+        spans.extend(ingest_module.line_ranges.__wrapped__(*args))
+        return spans
+
+    ranges.__wrapped__ = ingest_module.line_ranges
+    monkeypatch.setattr(ingest_module, "line_ranges", ranges)
+    one = ingest(source, Location(str(tmp_path / "one")), workers=1)
+    assert spans == []
+    two = ingest(source, Location(str(tmp_path / "two")), workers=2)
+    assert not one.failed and not two.failed
+    assert len(spans) > 20 and spans[-1][1] == manifest.stat().st_size
+    assert one.jobs[0].lines == two.jobs[0].lines == 300
+    serial, ranged = _lake_rows(tmp_path / "one"), _lake_rows(tmp_path / "two")
+    assert sorted(r["line"] for r in serial["quarantine"]) == [102, 203, 204, 205, 306]
+    assert serial == ranged

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from gtlake.flatten.reference import CHECK, map_key
+from gtlake.flatten.reference import CHECK
 from gtlake.flatten.spec import FIRST, At, Index, Items, Lookup, Paired, Slice, TaskSpec
 from gtlake.schemas import FILE_SCHEMAS
 from gtlake.tasktypes import decode_raw
@@ -237,17 +237,29 @@ def meta_columns(meta: pa.Array) -> dict[str, pa.Array]:
     }
 
 
-_MAPS = msgspec.json.Decoder(list[dict[str, msgspec.Raw]])
+_MAP_READERS: dict[str, msgspec.json.Decoder] = {}
+
+
+def _map_reader(key: str) -> msgspec.json.Decoder:
+    """A decoder of a list of metadata objects that keeps one field, as its JSON text."""
+    reader = _MAP_READERS.get(key)
+    if reader is None:
+        struct = msgspec.defstruct("Only", [("field", msgspec.Raw, None)], rename={"field": key})
+        reader = _MAP_READERS[key] = msgspec.json.Decoder(list[struct])
+    return reader
 
 
 def map_ids(meta_raws: list, key: str) -> tuple[np.ndarray, list[dict]]:
     """Per line, the index of its distinct `key` map; and the distinct maps (decoded once)."""
-    tops = _MAPS.decode(b"[" + b",".join(meta_raws) + b"]")
+    try:
+        tops = _map_reader(key).decode(b"[" + b",".join(meta_raws) + b"]")
+    except msgspec.ValidationError as exc:
+        raise Fallback(str(exc)) from None
     index: dict[bytes, int] = {}
     ids = np.empty(len(tops), np.int64)
     maps: list[dict] = []
     for n, top in enumerate(tops):
-        raw = top.get(key)
+        raw = top.field
         text = b"null" if raw is None else bytes(raw)
         at = index.get(text)
         if at is None:
@@ -262,30 +274,40 @@ def map_ids(meta_raws: list, key: str) -> tuple[np.ndarray, list[dict]]:
     return ids, maps
 
 
+_LOOKUP_TYPES = {"name": pa.string(), "number": pa.float64()}
+
+
 def lookup(src: Lookup, keys: pa.Array, parent: np.ndarray, meta_raws: list) -> pa.Array:
-    """`src.map[str(key)]` per item, the map being its own label's (checked as the reference)."""
+    """`src.map[str(key)]` per item, the map being its own label's (values checked as the
+    reference checks them; a value it refuses sends the lines to the reference)."""
     ids, maps = map_ids(meta_raws, src.map.path[0])
+    check = CHECK[src.check]
+    owners: list[int] = []
+    entry_keys: list[str] = []
+    entry_values: list[Any] = []
+    try:
+        for m, mapping in enumerate(maps):
+            owners += [m] * len(mapping)
+            entry_keys += mapping
+            what = src.what
+            entry_values += [
+                check(v, what.format(key=k) if what else "") for k, v in mapping.items()
+            ]
+    except Exception as exc:
+        raise Fallback(str(exc)) from None
+    kind = _LOOKUP_TYPES[src.check]
     text = pc.cast(keys, pa.string())
-    entry_keys, entry_values = [], []
-    for m, mapping in enumerate(maps):
-        for k, v in mapping.items():
-            what = src.what.format(key=k) if src.what else ""
-            try:
-                value = CHECK[src.check](v, what)
-            except Exception as exc:  # a value the check refuses: the reference says which line
-                raise Fallback(str(exc)) from None
-            entry_keys.append(f"{m}\x1f{k}" if len(maps) > 1 else k)
-            entry_values.append(value)
-    if len(maps) > 1:
-        owner = pa.array(ids[parent]).cast(pa.string())
-        text = pc.binary_join_element_wise(owner, text, "\x1f")
-    values = pa.array(entry_values, FILE_SCHEMAS_TYPE.get(src.check, pa.string()))
-    at = pc.index_in(text, value_set=pa.array(entry_keys, pa.string()))
-    return values.take(at)
-
-
-FILE_SCHEMAS_TYPE = {"name": pa.string(), "number": pa.float64()}
-_ = map_key  # the reference's key rule: `str(int)`, which Arrow's cast of an int64 gives
+    values = pa.array(entry_values, kind)
+    if len(maps) == 1:
+        return values.take(pc.index_in(text, value_set=pa.array(entry_keys, pa.string())))
+    entries = pa.table(
+        {"m": pa.array(owners, pa.int64()), "k": pa.array(entry_keys, pa.string()), "v": values}
+    )
+    wanted = pa.table(
+        {"m": pa.array(ids[parent]), "k": text, "i": pa.array(np.arange(len(parent)))}
+    )
+    joined = wanted.join(entries, keys=["m", "k"], join_type="left outer")
+    return joined.sort_by("i").column("v").combine_chunks()
 
 
 def build(
