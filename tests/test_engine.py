@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gtlake import ingest as ingest_module
+from gtlake.flatten import compiled
 from gtlake.flatten.compiled import supported
 from gtlake.flatten.spec import spec_for
 from gtlake.flatten.vector import flatten_group
@@ -130,6 +131,11 @@ def _regular(i: int) -> dict:
         "ml": [0, 1],
         "ml-metadata": {"class-map": {"0": "x", "1": "y"}, "confidence-map": {"0": 0.5},
                         "type": "groundtruth/text-classification-multilabel"},
+        "seg-ref": f"s3://b/{i}.png",
+        "seg-ref-metadata": {"internal-color-map": {
+            "0": {"class-name": "bg", "confidence": 0.5, "hex-color": "#ffffff"},
+            "1": {"class-name": "road", "confidence": 0.5, "hex-color": "#f28333"}},
+            "type": "groundtruth/semantic-segmentation"},
     }  # fmt: skip
 
 
@@ -147,6 +153,9 @@ _PLACES = [
     ("bb-metadata", "job-name"), ("cls",), ("cls-metadata", "confidence"),
     ("cls-metadata", "class-name"), ("ml",), ("ml", 0), ("ml-metadata", "confidence-map", "0"),
     ("ml-metadata", "class-map"), ("source-ref",), ("extra-key",), ("bb", "annotations", 0, "é"),
+    ("seg-ref",), ("seg-ref-metadata", "internal-color-map", "1", "confidence"),
+    ("seg-ref-metadata", "internal-color-map", "1"), ("seg-ref-metadata", "internal-color-map"),
+    ("seg-ref-metadata", "internal-color-map", "x"),
 ]  # fmt: skip
 
 
@@ -188,6 +197,8 @@ def test_regular_blocks_take_the_vectorised_path() -> None:
     assert group is not None
     assert group.items["boxes"][0].num_rows == 40
     assert group.items["classes"][0].num_rows == 40
+    assert group.items["segments"][0].num_rows == 40
+    assert compiled.entries_supported(spec_for("semantic-segmentation"))
     for kind in ("object-detection", "image-classification", "text-classification-multilabel",
                  "text-span", "label-verification", "custom"):  # fmt: skip
         assert supported(spec_for(kind)), kind

@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from gtlake.flatten.reference import CHECK
-from gtlake.flatten.spec import FIRST, At, Index, Items, Lookup, Paired, Slice, TaskSpec
+from gtlake.flatten.spec import FIRST, At, Index, Items, Lookup, Paired, Shared, Slice, TaskSpec
 from gtlake.schemas import FILE_SCHEMAS
 from gtlake.tasktypes import decode_raw
 
@@ -123,7 +123,7 @@ def root_types(spec: TaskSpec) -> tuple[pa.DataType | None, pa.DataType]:
     scalar_value: pa.DataType | None = None
     sources: list[Any] = list(spec.label.values())
     items = spec.items
-    if items is not None:
+    if items is not None and items.shape != "entries":  # entries: see `build_entries`
         sources += list(items.columns.values())
         leaf = pa.list_(_item_type(items))
         if items.over.path:
@@ -397,3 +397,109 @@ def _slice(starts: pa.Array, ends: pa.Array, sources: list, parent: np.ndarray) 
         for t, s, e in zip(texts, starts.to_pylist(), ends.to_pylist(), strict=True)
     ]
     return pa.array(out, pa.string())
+
+
+# -- items that are the entries of an object (segmentation colour maps) -----------------------
+
+_MSGSPEC_TYPES = {"number": float | None, "name": str | None, "string": str | None}
+_ENTRY_READERS: dict[tuple, msgspec.json.Decoder] = {}
+
+
+def entries_supported(spec: TaskSpec) -> bool:
+    """A spec whose items are the entries of one metadata object, each entry's fields plain."""
+    items = spec.items
+    if spec.requires or items is None or items.shape != "entries" or items.reader is not None:
+        return False
+    if items.over is None or items.over.root != "meta" or len(items.over.path) != 1:
+        return False
+    if any(not (isinstance(c, At) and c.root == "value" and not c.path) for c in spec.checks):
+        return False
+    if any(not isinstance(s, Shared) for s in spec.label.values()):
+        return False
+    for src in items.columns.values():
+        if not isinstance(src, At):
+            return False
+        if src.root == "item" and (len(src.path) != 1 or src.check not in _MSGSPEC_TYPES):
+            return False
+        if src.root == "key" and src.check != "class":
+            return False
+        if src.root == "value" and src.path:
+            return False
+        if src.root not in ("item", "key", "value"):
+            return False
+    return True
+
+
+def _entry_reader(items: Items) -> msgspec.json.Decoder:
+    fields = tuple((c, s.path[0], s.check) for c, s in items.columns.items() if s.root == "item")
+    reader = _ENTRY_READERS.get(fields)
+    if reader is None:
+        struct = msgspec.defstruct(
+            "Entry",
+            [(column, _MSGSPEC_TYPES[check], None) for column, _, check in fields],
+            rename={column: key for column, key, _ in fields},
+        )
+        reader = _ENTRY_READERS[fields] = msgspec.json.Decoder(list[dict[str, struct] | None])
+    return reader
+
+
+def build_entries(
+    spec: TaskSpec, value_raws: list, meta_raws: list
+) -> tuple[dict[str, pa.Array], tuple[str, dict[str, pa.Array], np.ndarray]]:
+    """`build` for a spec of `entries`: the entries decoded by msgspec into typed structs (a
+    field of another type refuses the group), their columns gathered list by list."""
+    items = spec.items
+    n = len(meta_raws)
+    value_type = pa.string()
+    values = (
+        decode(value_raws, value_type)
+        if any(s.root == "value" for s in items.columns.values()) or spec.checks
+        else pa.nulls(n, value_type)
+    )
+    tops = _map_reader(items.over.path[0]).decode(b"[" + b",".join(meta_raws) + b"]")
+    raws = [b"null" if t.field is None else t.field for t in tops]
+    try:
+        maps = _entry_reader(items).decode(b"[" + b",".join(raws) + b"]")
+    except msgspec.ValidationError as exc:
+        raise Fallback(str(exc)) from None
+    maps = [m or {} for m in maps]
+    counts = np.fromiter(map(len, maps), np.int64, n)
+    parent = np.repeat(np.arange(n), counts)
+    entries = [e for m in maps for e in m.values()]
+    columns: dict[str, pa.Array] = {}
+    for column, src in items.columns.items():
+        if src.root == "item":
+            kind = _TYPES[src.check]
+            columns[column] = pa.array([getattr(e, column) for e in entries], kind)
+            if src.check == "number":
+                columns[column] = checked(columns[column], "number")
+        elif src.root == "key":
+            columns[column] = pa.array([_class_key(k) for m in maps for k in m], pa.int64())
+        else:  # the label's value, repeated
+            columns[column] = values.take(pa.array(parent))
+    label: dict[str, pa.Array] = {}
+    for name, src in spec.label.items():
+        shared = [None] * n
+        for i, m in enumerate(maps):
+            seen = {getattr(e, src.column) for e in m.values()}
+            if len(seen) == 1:
+                shared[i] = seen.pop()
+        label[name] = pa.array(shared, _TYPES["number"])
+    label["warning"] = pa.nulls(n, pa.string())
+    return label, (items.table, columns, parent)
+
+
+_CLASS_KEYS: dict[str, int] = {}
+
+
+def _class_key(key: str) -> int:
+    """A map key as a class index, as the reference reads it (cached: few distinct keys)."""
+    value = _CLASS_KEYS.get(key)
+    if value is None:
+        try:
+            value = CHECK["class"](key, "key")
+        except Exception as exc:
+            raise Fallback(str(exc)) from None
+        if len(_CLASS_KEYS) < 10_000:
+            _CLASS_KEYS[key] = value
+    return value

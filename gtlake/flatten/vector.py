@@ -179,10 +179,13 @@ def _flatten_group(lines: list[Parsed], own: str | None) -> GroupRows:
         meta_raws = [o[metadata_key] for o in objs]
         value_raws = [o[attribute] for o in objs]
         spec = spec_for(kind)
-        if supported(spec):
+        if supported(spec) or compiled.entries_supported(spec):
             meta = compiled.decode(meta_raws, root_types(spec)[1])
             common = compiled.meta_columns(meta)
-            facts, found = compiled.build(spec, value_raws, meta_raws, meta, source)
+            if supported(spec):
+                facts, found = compiled.build(spec, value_raws, meta_raws, meta, source)
+            else:
+                facts, found = compiled.build_entries(spec, value_raws, meta_raws)
             if found is not None:
                 table, columns, parent = found
                 take = pa.array(parent)
