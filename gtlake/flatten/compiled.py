@@ -28,7 +28,6 @@ import pyarrow.json as pj
 from gtlake.flatten.reference import CHECK
 from gtlake.flatten.spec import FIRST, At, Index, Items, Lookup, Paired, Shared, Slice, TaskSpec
 from gtlake.schemas import FILE_SCHEMAS
-from gtlake.tasktypes import decode_raw
 
 
 class Fallback(Exception):
@@ -77,7 +76,7 @@ def supported(spec: TaskSpec) -> bool:
             if src.root == "item" and FIRST in src.path:
                 return False
         elif isinstance(src, Lookup):
-            if src.map.root != "meta" or len(src.map.path) != 1 or src.check not in CHECK:
+            if src.map.root != "meta" or len(src.map.path) != 1 or src.check not in _LOOKUP_TYPES:
                 return False
         elif isinstance(src, Slice):
             if src.text.root != "source":
@@ -249,29 +248,33 @@ def _map_reader(key: str) -> msgspec.json.Decoder:
     return reader
 
 
-def map_ids(meta_raws: list, key: str) -> tuple[np.ndarray, list[dict]]:
-    """Per line, the index of its distinct `key` map; and the distinct maps (decoded once)."""
+_DISTINCT_MAPS = {
+    "name": msgspec.json.Decoder(list[dict[str, Any] | None]),
+    "number": msgspec.json.Decoder(list[dict[str, float | None] | None]),  # not bool, not text
+}
+
+
+def map_ids(meta_raws: list, key: str, check: str = "name") -> tuple[np.ndarray, list[dict]]:
+    """Per line, the index of its distinct `key` map; and the distinct maps, decoded in one call
+    (values as `check` wants them: `number` decodes numbers only, refusing anything else)."""
     try:
         tops = _map_reader(key).decode(b"[" + b",".join(meta_raws) + b"]")
     except msgspec.ValidationError as exc:
         raise Fallback(str(exc)) from None
     index: dict[bytes, int] = {}
     ids = np.empty(len(tops), np.int64)
-    maps: list[dict] = []
     for n, top in enumerate(tops):
         raw = top.field
         text = b"null" if raw is None else bytes(raw)
         at = index.get(text)
         if at is None:
-            at = index[text] = len(maps)
-            value = decode_raw(msgspec.Raw(text))
-            if value is None:
-                value = {}
-            if not isinstance(value, dict):
-                raise Fallback(f"{key} is not an object")
-            maps.append(value)
+            at = index[text] = len(index)
         ids[n] = at
-    return ids, maps
+    try:
+        maps = _DISTINCT_MAPS[check].decode(b"[" + b",".join(index) + b"]")
+    except msgspec.ValidationError as exc:  # not an object, a value of another type, 1e400
+        raise Fallback(str(exc)) from None
+    return ids, [m or {} for m in maps]
 
 
 _LOOKUP_TYPES = {"name": pa.string(), "number": pa.float64()}
@@ -280,29 +283,18 @@ _LOOKUP_TYPES = {"name": pa.string(), "number": pa.float64()}
 def lookup(src: Lookup, keys: pa.Array, parent: np.ndarray, meta_raws: list) -> pa.Array:
     """`src.map[str(key)]` per item, the map being its own label's (values checked as the
     reference checks them; a value it refuses sends the lines to the reference)."""
-    ids, maps = map_ids(meta_raws, src.map.path[0])
-    check = CHECK[src.check]
-    owners: list[int] = []
-    entry_keys: list[str] = []
-    entry_values: list[Any] = []
-    try:
-        for m, mapping in enumerate(maps):
-            owners += [m] * len(mapping)
-            entry_keys += mapping
-            what = src.what
-            entry_values += [
-                check(v, what.format(key=k) if what else "") for k, v in mapping.items()
-            ]
-    except Exception as exc:
-        raise Fallback(str(exc)) from None
-    kind = _LOOKUP_TYPES[src.check]
+    ids, maps = map_ids(meta_raws, src.map.path[0], src.check)
+    owners = np.repeat(np.arange(len(maps)), [len(m) for m in maps])
+    entry_keys = [k for m in maps for k in m]
+    if src.check == "name":
+        entry_values = [v if type(v) is str else None for m in maps for v in m.values()]
+    else:
+        entry_values = [v for m in maps for v in m.values()]
+    values = checked(pa.array(entry_values, _LOOKUP_TYPES[src.check]), src.check)
     text = pc.cast(keys, pa.string())
-    values = pa.array(entry_values, kind)
     if len(maps) == 1:
         return values.take(pc.index_in(text, value_set=pa.array(entry_keys, pa.string())))
-    entries = pa.table(
-        {"m": pa.array(owners, pa.int64()), "k": pa.array(entry_keys, pa.string()), "v": values}
-    )
+    entries = pa.table({"m": pa.array(owners), "k": pa.array(entry_keys, pa.string()), "v": values})
     wanted = pa.table(
         {"m": pa.array(ids[parent]), "k": text, "i": pa.array(np.arange(len(parent)))}
     )
