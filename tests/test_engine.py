@@ -104,6 +104,9 @@ def parse_line(number: int, obj: dict | bytes) -> Parsed:
          {"source": "b", "x": 0, "x-metadata": {"type": "groundtruth/image-classification"}}],
         # a value the spec rejects
         [{"source": "a", "x": "dog", "x-metadata": {"type": "groundtruth/image-classification"}}],
+        # a date shaped like ISO that is no date (Arrow's cast refuses it)
+        [{"source": "a", "x": 0, "x-metadata": {"type": "groundtruth/image-classification",
+                                                 "creation-date": "2023-02-30T00:00:00"}}],
     ],
 )  # fmt: skip
 def test_unusual_groups_fall_back(lines: list[dict]) -> None:

@@ -1,17 +1,17 @@
-"""Columnar flattening: the fast path for a group of lines that share one shape.
+"""The vectorised engine: a group of lines that share one set of keys, flattened at once.
 
 Within one job's manifest the lines nearly always have the same keys. For a group of such lines
-the label attributes are found once, each metadata, value and source column is decoded in one
-msgspec call (a JSON array built from the lines' raw spans), and the `objects` and `labels`
-columns are built one column at a time. The per-label facts still come from the same functions as
-on the line-by-line path (`gtlake.flatten` for the common metadata, the handlers of
-`gtlake.tasktypes` for each task type), so each rule lives in one place.
+the label attributes are found once; the `objects` columns are built one column at a time from
+the lines' raw spans; for each label attribute, its task type's spec (`gtlake.flatten.spec`) is
+compiled to Arrow (`gtlake.flatten.compiled`): values and metadata decoded into typed columns in
+one call each, the item tables built with list kernels. Specs the compiler does not take are read
+label by label by the reference interpreter, inside the group.
 
 Whenever a group does something unusual (a key whose metadata is a label on some lines only, a
-source that is a string on some lines only, a value or field a rule rejects, ...),
-`flatten_group` returns None and the caller falls back to `gtlake.flatten.flatten_line`, line by
-line, which quarantines exactly the offending lines. Both paths give the same rows
-(tests/test_columnar.py).
+source that is a string on some lines only, a field of another type than the spec says, a value
+a check refuses, ...), `flatten_group` returns None and the caller halves the group, down to the
+lines it hands to the reference interpreter (`gtlake.flatten.reference`), which quarantines
+exactly the offending lines. Both paths give the same rows (tests/test_engine.py).
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def flatten_group(lines: list[Parsed], own_attribute: str | None) -> GroupRows |
     """Rows of lines that all have the same keys, or None when the group needs the slow path."""
     try:
         return _flatten_group(lines, own_attribute)
-    except (_Mixed, Fallback, LineError, msgspec.ValidationError):
+    except (_Mixed, Fallback, LineError, msgspec.ValidationError, pa.ArrowException):
         return None
 
 
