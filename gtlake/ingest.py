@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import queue
+import tempfile
 import threading
 import time
 import uuid
@@ -337,15 +338,23 @@ RANGE_BYTES = 16 << 20  # ... in byte ranges of about this size
 
 @dataclass
 class _RangeRows:
-    tables: Tables  # line numbers counted from the range's first line
+    tables: dict[str, str]  # table -> Arrow IPC file; line numbers from the range's first line
     lines: int  # line ends in the range
     attributes: dict[str, _Attribute]
 
 
 def _flatten_range(
-    source: Location, path: str, start: int, end: int, job: str, file: str, own: str | None
+    source: Location,
+    path: str,
+    start: int,
+    end: int,
+    job: str,
+    file: str,
+    own: str | None,
+    spool: str,
 ) -> _RangeRows:
-    """Flatten one byte range of a manifest (in a worker process)."""
+    """Flatten one byte range of a manifest (in a worker process). Its tables go to Arrow IPC
+    files under `spool`, which the parent maps into memory: no copy through a pipe."""
     attributes: dict[str, _Attribute] = {}
     parts: dict[str, list[pa.Table]] = {}
     with source.fs().open(path, "rb") as stream:
@@ -354,8 +363,13 @@ def _flatten_range(
             rows = _flatten_block(job, attributes, file, [parse(raw) for raw in block], own)
             for table, data in _block_tables(rows).items():
                 parts.setdefault(table, []).append(data)
-    tables = {t: pa.concat_tables(p) if len(p) > 1 else p[0] for t, p in parts.items()}
-    return _RangeRows(tables, reader.newlines, attributes)
+    files = {}
+    for table, pieces in parts.items():
+        files[table] = os.path.join(spool, f"{start}-{table}.arrow")
+        with pa.OSFile(files[table], "wb") as sink, pa.ipc.new_file(sink, pieces[0].schema) as out:
+            for piece in pieces:
+                out.write_table(piece)
+    return _RangeRows(files, reader.newlines, attributes)
 
 
 def _ranged_rows(
@@ -372,12 +386,12 @@ def _ranged_rows(
     reading.decide([parse(raw) for raw in next(read_blocks(stream), [])])
     ranges = iter(line_ranges(stream, manifest.size, RANGE_BYTES))
     pending: deque = deque()
-    with worker_pool(cores) as pool:
+    with tempfile.TemporaryDirectory(prefix="gtlake-ranges-") as spool, worker_pool(cores) as pool:
 
         def submit() -> None:
             span = next(ranges, None)
             if span is not None:
-                args = (source, path, *span, reading.job, manifest.path, reading.own)
+                args = (source, path, *span, reading.job, manifest.path, reading.own, spool)
                 pending.append((span, pool.submit(_flatten_range, *args)))
 
         for _ in range(cores + 1):
@@ -388,7 +402,12 @@ def _ranged_rows(
             done = future.result()
             submit()
             reading.merge(done.attributes)
-            yield {t: _shift_lines(d, lines) for t, d in done.tables.items()}, span[1]
+            tables = {}
+            for table, name in done.tables.items():
+                data = pa.ipc.open_file(pa.memory_map(name)).read_all()  # maps, no copy
+                tables[table] = _shift_lines(data, lines)
+                os.remove(name)  # the mapping stays valid until the table is dropped
+            yield tables, span[1]
             lines += done.lines
 
 
