@@ -86,7 +86,9 @@ def lake_url(lake: Location) -> str:
 
 def _duckdb_types(con: duckdb.DuckDBPyConnection, schema: pa.Schema) -> list[str]:
     """The DuckDB type of each column, as DuckDB itself maps the Arrow type."""
-    empty = schema.empty_table()
+    # (`pa.nulls`: `schema.empty_table()` and `pa.array` import pandas, 50 MB, to check
+    # whether their input is a DataFrame)
+    empty = pa.Table.from_arrays([pa.nulls(0, f.type) for f in schema], schema=schema)
     return [str(t) for t in con.from_arrow(empty).types]
 
 
