@@ -137,7 +137,7 @@ def repl(con: duckdb.DuckDBPyConnection, output: Output, stdin: IO[str]) -> int:
     """Read statements until end of input; 1 when any statement failed, else 0.
 
     On a terminal the lines are read with `readline`: line editing, and a history kept between
-    sessions in `history_path()`.
+    sessions in `history_path()`. Ctrl-C drops the statement being typed; Ctrl-D leaves.
     """
     interactive = stdin.isatty()
     read = _terminal_reader() if interactive else stdin.readline
@@ -148,6 +148,9 @@ def repl(con: duckdb.DuckDBPyConnection, output: Output, stdin: IO[str]) -> int:
     try:
         while True:
             line = read(CONTINUE if buffer else PROMPT) if interactive else read()
+            if line == CLEARED:  # Ctrl-C: drop the statement being typed, stay at the prompt
+                buffer.clear()
+                continue
             if not line:
                 break
             if not buffer and line.strip().startswith("."):
@@ -173,6 +176,7 @@ def repl(con: duckdb.DuckDBPyConnection, output: Output, stdin: IO[str]) -> int:
 
 
 HISTORY_LENGTH = 1000
+CLEARED = "\x03"  # what the terminal reader returns for Ctrl-C
 
 
 def history_path() -> Path:
@@ -197,8 +201,12 @@ def _terminal_reader() -> Callable[[str], str]:
     def read(prompt: str) -> str:
         try:
             return input(prompt) + "\n"
-        except EOFError:
+        except EOFError:  # Ctrl-D
             return ""
+        except KeyboardInterrupt:  # Ctrl-C: a new line, and the prompt again
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+            return CLEARED
 
     return read
 
