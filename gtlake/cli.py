@@ -7,6 +7,7 @@ is one more `@cli.command()` function here. Every error a user can cause ends as
 
 from __future__ import annotations
 
+import io
 import logging
 import sys
 from collections.abc import Sequence
@@ -528,9 +529,11 @@ def _file_summary(files: list[str]) -> list[str]:
 
 
 def _print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=False)]
-    for row in (header, *rows):
-        click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)).rstrip())
+    from gtlake.printer import write_table
+
+    out = io.StringIO()
+    write_table(header, [rows], out, max_rows=0, numeric=[False] * len(header), plain=True)
+    click.echo(out.getvalue(), nl=False)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

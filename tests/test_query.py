@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from gtlake.query import write_table
+from gtlake.printer import write_table
 from tests.conftest import Ran, gtlake
 from tests.test_views import ADJUST, DOGS, SPECIES, VERDICTS, VERIFY, build_chained_lake
 
