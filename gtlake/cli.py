@@ -38,6 +38,7 @@ examples:
   gtlake ingest s3://bucket/gt --lake ./lake --endpoint-url http://127.0.0.1:9000
   gtlake sql ./lake "select job, count(*) from boxes group by all"
   gtlake export ./lake --job identify-dogs-and-toys --out dogs.manifest
+  gtlake ddl s3://bucket/lake --engine athena        register the lake's tables in Athena
   gtlake dataset ./lake --format coco --out ./coco --split train=0.8,val=0.2
 """
 
