@@ -269,7 +269,9 @@ def _jobs_file(lake: Location, staged: StagedJob, versions: dict[str, int]):
 
 def _actions(dt) -> list[dict[str, Any]]:
     """The table's files: path, size, rows, modification time (ms) and partition values."""
-    added = pa.table(dt.get_add_actions(flatten=True))
+    # (through the Arrow stream interface: `pa.table(...)` of a foreign table imports pandas
+    # to check for a DataFrame first, 50 MB for every reader of the lake)
+    added = pa.RecordBatchReader.from_stream(dt.get_add_actions(flatten=True)).read_all()
     rename = {
         "partition.job": "job",
         "partition.type": "type",
