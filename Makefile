@@ -45,6 +45,7 @@ format: install
 
 bench: install
 	$(VENV)/bin/python bench/ingest_vs_duckdb.py
+	$(VENV)/bin/python bench/decoders.py
 	$(VENV)/bin/python bench/huge_line.py
 	$(VENV)/bin/python bench/commit_overhead.py
 	$(VENV)/bin/python bench/s3_crawl.py

@@ -7,6 +7,7 @@ is one more `@cli.command()` function here. Every error a user can cause ends as
 
 from __future__ import annotations
 
+import io
 import logging
 import sys
 from collections.abc import Sequence
@@ -37,6 +38,7 @@ examples:
   gtlake ingest s3://bucket/gt --lake ./lake --endpoint-url http://127.0.0.1:9000
   gtlake sql ./lake "select job, count(*) from boxes group by all"
   gtlake export ./lake --job identify-dogs-and-toys --out dogs.manifest
+  gtlake ddl s3://bucket/lake --engine athena        register the lake's tables in Athena
   gtlake dataset ./lake --format coco --out ./coco --split train=0.8,val=0.2
 """
 
@@ -363,6 +365,55 @@ def vacuum(lake: str, retain: float, endpoint_url: str | None) -> int:
 
 
 @cli.command(
+    help="Print the statements that register every table of LAKE in another engine. Athena, "
+    "Trino and Spark get each Delta table as <table>_delta (partitioned by job, type, "
+    "ingest_id; the engine reads the log) and a view <table> of each job's current ingest, as "
+    "gtlake reads the lake. DuckDB gets one view per table over the data files of the lake's "
+    "snapshot now, as `gtlake sql` and its views file do (no extension needed).\n\n"
+    "Athena and Trino read S3: LAKE is an s3:// URL, or --location says where the engine finds "
+    "the lake (a copy on S3; s3a://... for Spark on Hadoop).\n\n"
+    "\b\n"
+    "examples:\n"
+    "  gtlake ddl s3://bucket/lake --engine athena > athena.sql   # run one statement at a time\n"
+    "  gtlake ddl s3://bucket/lake --engine trino --catalog delta | trino --server URL\n"
+    "  gtlake ddl s3://bucket/lake --engine spark --location s3a://bucket/lake > tables.sql\n"
+    "  gtlake ddl ./lake --engine duckdb --database main | duckdb lake.duckdb",
+    short_help="print the statements registering the lake in Athena, Trino, Spark or DuckDB",
+)
+@click.argument("lake", metavar="LAKE")
+@click.option(
+    "--engine", required=True, metavar="ENGINE",
+    help="athena, trino, spark or duckdb",
+)  # fmt: skip
+@click.option(
+    "--database", "--schema", "database", default="gtlake", show_default=True, metavar="NAME",
+    help="the database (Trino, DuckDB: schema) the tables and views go into",
+)  # fmt: skip
+@click.option(
+    "--catalog", default="delta", show_default=True, metavar="NAME",
+    help="trino: the Delta Lake connector's catalog",
+)  # fmt: skip
+@click.option(
+    "--location", metavar="URL",
+    help="where the engine finds the lake, when not at LAKE (default: LAKE)",
+)  # fmt: skip
+@endpoint_option
+def ddl(
+    lake: str,
+    engine: str,
+    database: str,
+    catalog: str,
+    location: str | None,
+    endpoint_url: str | None,
+) -> int:
+    from gtlake.ddl import ddl as statements
+
+    text = statements(Location(lake, endpoint_url), engine.lower(), database, catalog, location)
+    click.echo(text, nl=False)
+    return 0
+
+
+@cli.command(
     help="Rebuild a job's output manifest (JSON Lines) from the lake's tables.",
     short_help="write a job's output manifest back from the lake",
 )
@@ -479,9 +530,11 @@ def _file_summary(files: list[str]) -> list[str]:
 
 
 def _print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=False)]
-    for row in (header, *rows):
-        click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)).rstrip())
+    from gtlake.printer import write_table
+
+    out = io.StringIO()
+    write_table(header, [rows], out, max_rows=0, numeric=[False] * len(header), plain=True)
+    click.echo(out.getvalue(), nl=False)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

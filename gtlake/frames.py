@@ -147,9 +147,11 @@ def frame_tables(
             keep.append(path)
         else:
             fetch.append(path)
+    pending = _Pending()
     for path in keep:
         parsed = {t: previous.rows(t, path) for t in FRAME_TABLES}
-        yield from _stamped(parsed, wanted[path])
+        pending.add(parsed, wanted[path])
+        yield from pending.full()
     fs = source.fs() if fetch else None
     for start in range(0, len(fetch), BATCH):
         batch = fetch[start : start + BATCH]
@@ -173,27 +175,48 @@ def frame_tables(
             if not rows.frames:
                 bad.append(_bad(path, f"{_who(refs_here[0])}: the sequence file has no frames"))
                 continue
-            yield from _stamped(rows._asdict(), refs_here)
+            pending.add(rows._asdict(), refs_here)
+        yield from pending.full()
+    yield from pending.flush()
     if bad:
         yield "quarantine", to_arrow("quarantine", bad)
 
 
-def _stamped(
-    parsed: dict[str, list[tuple]], refs: list[Reference]
-) -> Iterator[tuple[str, pa.Table]]:
-    for ref in refs:
-        prefix = (ref.line, ref.object_id, ref.attribute)
-        meta = orjson.loads(ref.metadata)
-        meta = meta if isinstance(meta, dict) else {}
-        for table in FRAME_TABLES:
-            rows = parsed[table]
-            if not rows:
-                continue
-            if table == "frames":
-                rows = stamp_frames(rows, prefix)
-            else:
-                rows = stamp(table, rows, prefix, meta)
-            yield table, to_arrow(table, rows)
+class _Pending:
+    """Stamped rows gathered over many sequence files and written as one table each: a table per
+    file would make a Parquet row group per file (a video job has one file per line)."""
+
+    ROWS = 65_536  # rows gathered before a table is made
+
+    def __init__(self) -> None:
+        self.rows: dict[str, list[tuple]] = {t: [] for t in FRAME_TABLES}
+
+    def add(self, parsed: dict[str, list[tuple]], refs: list[Reference]) -> None:
+        for ref in refs:
+            prefix = (ref.line, ref.object_id, ref.attribute)
+            meta = orjson.loads(ref.metadata)
+            meta = meta if isinstance(meta, dict) else {}
+            for table in FRAME_TABLES:
+                rows = parsed[table]
+                if not rows:
+                    continue
+                if table == "frames":
+                    self.rows[table] += stamp_frames(rows, prefix)
+                else:
+                    self.rows[table] += stamp(table, rows, prefix, meta)
+
+    def full(self) -> Iterator[tuple[str, pa.Table]]:
+        """The tables that have gathered enough rows."""
+        for table, rows in self.rows.items():
+            if len(rows) >= self.ROWS:
+                yield table, to_arrow(table, rows)
+                self.rows[table] = []
+
+    def flush(self) -> Iterator[tuple[str, pa.Table]]:
+        for table, rows in self.rows.items():
+            if rows:
+                yield table, to_arrow(table, rows)
+                self.rows[table] = []
 
 
 def _who(ref: Reference) -> str:

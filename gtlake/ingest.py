@@ -12,34 +12,39 @@ import contextlib
 import logging
 import os
 import queue
+import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing import get_context
+from typing import IO
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gtlake.columnar import GroupRows, flatten_group
 from gtlake.errors import GtlakeError, LakeError, LineError, ManifestError
 from gtlake.flatten import LineRows, created_at, find_labels, flatten_line, label_job
+from gtlake.flatten.reference import rows_table
+from gtlake.flatten.vector import GroupRows, flatten_group, text_column
 from gtlake.frames import Reference, frame_tables, references
 from gtlake.jobtables import job_tables
 from gtlake.lake import StagedJob, _hook, commit, ensure_tables
-from gtlake.manifest import Bad, Parsed, parse, read_blocks
+from gtlake.manifest import Bad, Parsed, RangeReader, line_ranges, parse, read_blocks
 from gtlake.processes import worker_pool
 from gtlake.schemas import FILE_SCHEMAS, TABLES
 from gtlake.source import OUTPUT_MANIFEST, JobDir, list_jobs
 from gtlake.state import JobState, read_states
 from gtlake.storage import Location, open_input, store_errors
-from gtlake.tasktypes import BoxGroup, box_groups_table
-from gtlake.writer import JobWriter, remove_stale_staging, to_arrow
+from gtlake.writer import JobWriter, remove_stale_staging
 
 BATCH_JOBS = 64
+SPLIT_MIN = 64  # a group the vectorised engine refuses is halved down to this many lines
+REFERENCE_ONLY = "GTLAKE_REFERENCE"  # set (to anything): flatten every line by the reference path
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +110,8 @@ def _learn(
     attributes: dict[str, _Attribute],
     attribute: str,
     kind: str,
-    label_jobs: list[str | None],
-    created: list[datetime | None],
+    label_jobs: list[str | None] | pa.Array,
+    created: list[datetime | None] | pa.Array,
 ) -> None:
     """Count one attribute's labels, note whether they name the job, and the latest date."""
     seen = attributes.get(attribute)
@@ -114,11 +119,20 @@ def _learn(
         seen = attributes[attribute] = _Attribute(kind)
     seen.lines += len(label_jobs)
     lowered = job.lower()
-    if not seen.own_job:
-        seen.own_job = any(name is not None and name.lower() == lowered for name in label_jobs)
-    dates = [d for d in created if d is not None]
-    if dates and (seen.latest is None or max(dates) > seen.latest):
-        seen.latest = max(dates)
+    if isinstance(label_jobs, pa.Array):
+        if not seen.own_job and len(label_jobs):
+            names = pc.unique(label_jobs).drop_null().to_pylist()  # few: compared as below
+            seen.own_job = any(name.lower() == lowered for name in names)
+        latest = pc.max(created).as_py() if len(created) else None
+        if latest is not None:
+            latest = latest.replace(tzinfo=None)
+    else:
+        if not seen.own_job:
+            seen.own_job = any(n is not None and n.lower() == lowered for n in label_jobs)
+        dates = [d for d in created if d is not None]
+        latest = max(dates) if dates else None
+    if latest is not None and (seen.latest is None or latest > seen.latest):
+        seen.latest = latest
 
 
 def _provisional_own(job: str, parsed: list[Parsed]) -> str | None:
@@ -138,8 +152,8 @@ def _provisional_own(job: str, parsed: list[Parsed]) -> str | None:
 
 
 class _Block:
-    """The rows of one block of lines, by table: Arrow tables from the columnar path, row tuples
-    from the line-by-line path."""
+    """The rows of one block of lines, by table: Arrow tables from the vectorised path, named rows
+    from the reference path."""
 
     def __init__(self, job: str, attributes: dict[str, _Attribute]) -> None:
         self.job = job
@@ -147,15 +161,19 @@ class _Block:
         self.parts: dict[str, list[pa.Table]] = {t: [] for t in TABLES}
         self.rows: dict[str, list] = {t: [] for t in TABLES}
         self.raw: list[bytes] = []
+        self.mixed = False  # rows of several groups of lines: put back in line order
 
     def add_bad(self, file: str, bad: Bad) -> None:
-        self.rows["quarantine"].append((file, bad.line, bad.offset, bad.error, bad.raw))
+        self.rows["quarantine"].append(
+            {"file": file, "line": bad.line, "byte_offset": bad.offset, "error": bad.error,
+             "raw": bad.raw}
+        )  # fmt: skip
 
     def add_group(self, group: GroupRows) -> None:
         self.parts["objects"].append(group.objects)
         self.parts["labels"].extend(group.labels)
-        for table, rows in group.items.items():
-            self.rows[table].extend(rows)
+        for table, parts in group.items.items():
+            self.parts[table].extend(parts)
         for learned in group.learned:
             _learn(self.job, self.attributes, *learned)
 
@@ -165,24 +183,27 @@ class _Block:
         self.rows["labels"].extend(rows.labels)
         for table, row in rows.items:
             self.rows[table].append(row)
-        for row in rows.labels:  # (line, object_id, attribute, metadata_key, label_job, kind, ...)
-            _learn(self.job, self.attributes, row[2], row[5], [row[4]], [row[8]])
+        for row in rows.labels:
+            _learn(
+                self.job, self.attributes, row["attribute"], row["label_type"],
+                [row["label_job"]], [row["created_at"]],
+            )  # fmt: skip
 
     def arrow(self, table: str) -> pa.Table | None:
         """The block's rows of `table` (None when it has none)."""
         parts = list(self.parts[table])
         rows = self.rows[table]
-        if table == "boxes" and rows:
-            groups = [r for r in rows if type(r) is BoxGroup]
-            rows = [r for r in rows if type(r) is not BoxGroup]
-            if groups:
-                parts.append(box_groups_table(groups))
         if rows:
-            raw = {"raw": pa.array(self.raw, pa.large_string())} if table == "objects" else None
-            parts.append(to_arrow(table, rows, raw))
+            raw = {"raw": text_column(self.raw)} if table == "objects" else None
+            parts.append(rows_table(table, rows, raw))
         if not parts:
             return None
-        return parts[0] if len(parts) == 1 else pa.concat_tables(parts)
+        if len(parts) == 1 and not self.mixed:
+            return parts[0]
+        # Groups of differently keyed lines, and lines read one by one: back in line order (a
+        # stable sort keeps each line's labels and items in the order they were read).
+        data = pa.concat_tables(parts)
+        return data.take(pc.sort_indices(data, [("line", "ascending")]))
 
 
 def new_ingest_id() -> str:
@@ -203,18 +224,24 @@ def ingest_job(
 
 
 def stage_job(
-    job: JobDir, lake: Location, source: Location, on_bytes: OnBytes | None = None
+    job: JobDir,
+    lake: Location,
+    source: Location,
+    on_bytes: OnBytes | None = None,
+    cores: int = 1,
 ) -> tuple[JobResult, StagedJob]:
-    """Read one job's manifest and write its files; committing them is `gtlake.lake.commit`."""
+    """Read one job's manifest and write its files; committing them is `gtlake.lake.commit`.
+
+    With `cores` > 1 a large local manifest is flattened in that many worker processes, a byte
+    range each at a time (`_ranged_rows`)."""
     manifest, status = job.manifest()
     result = JobResult(job.name, status=status, manifest=manifest.path if manifest else None)
     fingerprint = job.fingerprint()
     ingest_id = new_ingest_id()
     writer = JobWriter(lake, job.name, ingest_id)
     try:
-        attributes: dict[str, _Attribute] = {}
-        own: str | None = None
-        decided = False
+        reading = _Reading(job.name)
+        attributes = reading.attributes
         refs: list[Reference] = []  # labels that refer to sequence files
         if manifest is None:
             result.message = "no manifest yet (no output or intermediate manifest)"
@@ -227,26 +254,22 @@ def stage_job(
             except OSError as exc:
                 raise ManifestError(path, reason=f"cannot be read: {exc}") from exc
             with stream:
-                for block in read_blocks(stream):
-                    parsed = [parse(raw) for raw in block]
-                    if not decided:
-                        sample = [p for p in parsed[:_SAMPLE] if type(p) is Parsed]
-                        own = _provisional_own(job.name, sample)
-                        decided = own is not None
-                    block_rows = _flatten_block(job.name, attributes, manifest.path, parsed, own)
-                    for table in TABLES:
-                        data = block_rows.arrow(table)
-                        if data is not None:
-                            writer.write(table, data)
-                            if table == "labels":
-                                refs.extend(references(data))
+                if cores > 1 and not source.is_s3 and manifest.size >= RANGE_MIN:
+                    pieces = _ranged_rows(stream, source, path, manifest, cores, reading)
+                else:
+                    pieces = _block_rows(stream, manifest.path, reading)
+                for tables, done in pieces:
+                    for table, data in tables.items():
+                        writer.write(table, data)
+                        if table == "labels":
+                            refs.extend(references(data))
                     if on_bytes is not None:
-                        on_bytes(job.name, stream.tell(), manifest.size)
+                        on_bytes(job.name, done, manifest.size)
             result.bytes = manifest.size
             if writer.rows["objects"] + writer.rows["quarantine"] == 0:
                 result.message = "empty manifest"
         final = choose_own_attribute(job.name, attributes)
-        if final != own and writer.rows["labels"]:
+        if final != reading.own and writer.rows["labels"]:
             _fix_inherited(writer, final)
         result.type = attributes[final].kind if final else UNLABELED
         result.lines = writer.rows["objects"]
@@ -267,30 +290,182 @@ def stage_job(
     return result, staged
 
 
+class _Reading:
+    """What reading a manifest learns as it goes: its label attributes, and the own attribute
+    guessed from the first block (rows are written with it; fixed at the end if it changes)."""
+
+    def __init__(self, job: str) -> None:
+        self.job = job
+        self.attributes: dict[str, _Attribute] = {}
+        self.own: str | None = None
+        self.decided = False
+
+    def decide(self, parsed: list) -> None:
+        if not self.decided:
+            sample = [p for p in parsed[:_SAMPLE] if type(p) is Parsed]
+            self.own = _provisional_own(self.job, sample)
+            self.decided = self.own is not None
+
+    def merge(self, attributes: dict[str, _Attribute]) -> None:
+        """Add what a worker learned from its byte range."""
+        for name, seen in attributes.items():
+            mine = self.attributes.setdefault(name, _Attribute(seen.kind))
+            mine.lines += seen.lines
+            mine.own_job = mine.own_job or seen.own_job
+            if seen.latest is not None and (mine.latest is None or seen.latest > mine.latest):
+                mine.latest = seen.latest
+
+
+Tables = dict[str, pa.Table]
+
+
+def _block_tables(block: _Block) -> Tables:
+    return {t: data for t in TABLES if (data := block.arrow(t)) is not None}
+
+
+def _block_rows(stream: IO[bytes], file: str, reading: _Reading) -> Iterator[tuple[Tables, int]]:
+    """Each block's tables, and how far the stream is read."""
+    for block in read_blocks(stream):
+        parsed = [parse(raw) for raw in block]
+        reading.decide(parsed)
+        rows = _flatten_block(reading.job, reading.attributes, file, parsed, reading.own)
+        yield _block_tables(rows), stream.tell()
+
+
+RANGE_MIN = 64 << 20  # a manifest this large is flattened by several processes...
+RANGE_BYTES = 16 << 20  # ... in byte ranges of about this size
+
+
+@dataclass
+class _RangeRows:
+    tables: dict[str, str]  # table -> Arrow IPC file; line numbers from the range's first line
+    lines: int  # line ends in the range
+    attributes: dict[str, _Attribute]
+
+
+def _flatten_range(
+    source: Location,
+    path: str,
+    start: int,
+    end: int,
+    job: str,
+    file: str,
+    own: str | None,
+    spool: str,
+) -> _RangeRows:
+    """Flatten one byte range of a manifest (in a worker process). Its tables go to Arrow IPC
+    files under `spool`, which the parent maps into memory: no copy through a pipe."""
+    attributes: dict[str, _Attribute] = {}
+    parts: dict[str, list[pa.Table]] = {}
+    with source.fs().open(path, "rb") as stream:
+        reader = RangeReader(stream, start, end)
+        for block in read_blocks(reader, offset=start):
+            rows = _flatten_block(job, attributes, file, [parse(raw) for raw in block], own)
+            for table, data in _block_tables(rows).items():
+                parts.setdefault(table, []).append(data)
+    files = {}
+    for table, pieces in parts.items():
+        files[table] = os.path.join(spool, f"{start}-{table}.arrow")
+        with pa.OSFile(files[table], "wb") as sink, pa.ipc.new_file(sink, pieces[0].schema) as out:
+            for piece in pieces:
+                out.write_table(piece)
+    return _RangeRows(files, reader.newlines, attributes)
+
+
+def _ranged_rows(
+    stream: IO[bytes],
+    source: Location,
+    path: str,
+    manifest,
+    cores: int,
+    reading: _Reading,
+) -> Iterator[tuple[Tables, int]]:
+    """A large manifest on every core: byte ranges ending at line ends, flattened by a pool of
+    `cores` processes, their tables taken in file order (line numbers shifted by the line ends
+    of the ranges before). At most `cores + 1` ranges are in flight, so memory stays flat."""
+    reading.decide([parse(raw) for raw in next(read_blocks(stream), [])])
+    ranges = iter(line_ranges(stream, manifest.size, RANGE_BYTES))
+    pending: deque = deque()
+    with tempfile.TemporaryDirectory(prefix="gtlake-ranges-") as spool, worker_pool(cores) as pool:
+
+        def submit() -> None:
+            span = next(ranges, None)
+            if span is not None:
+                args = (source, path, *span, reading.job, manifest.path, reading.own, spool)
+                pending.append((span, pool.submit(_flatten_range, *args)))
+
+        for _ in range(cores + 1):
+            submit()
+        lines = 0
+        while pending:
+            span, future = pending.popleft()
+            done = future.result()
+            submit()
+            reading.merge(done.attributes)
+            tables = {}
+            for table, name in done.tables.items():
+                data = pa.ipc.open_file(pa.memory_map(name)).read_all()  # maps, no copy
+                tables[table] = _shift_lines(data, lines)
+                os.remove(name)  # the mapping stays valid until the table is dropped
+            yield tables, span[1]
+            lines += done.lines
+
+
+def _shift_lines(data: pa.Table, by: int) -> pa.Table:
+    if not by or "line" not in data.column_names:
+        return data
+    index = data.schema.get_field_index("line")
+    shifted = pc.add(data.column(index), pa.scalar(by, pa.int64()))
+    return data.set_column(index, data.schema.field(index), shifted)
+
+
 def _flatten_block(
     job: str, attributes: dict[str, _Attribute], file: str, parsed: list, own: str | None
 ) -> _Block:
-    """Flatten a block: each group of same-keyed lines columnar, else line by line."""
+    """Flatten a block: each group of same-keyed lines vectorised, else line by line (every line
+    through the reference interpreter when `GTLAKE_REFERENCE` is set: tests compare the two)."""
     block = _Block(job, attributes)
-    groups: dict[tuple, list[Parsed]] = {}
+    groups: dict[tuple | None, list[Parsed]] = {}
     for p in parsed:
         if type(p) is Bad:
             block.add_bad(file, p)
         else:
             groups.setdefault(tuple(p.obj), []).append(p)
+    reference = bool(os.environ.get(REFERENCE_ONLY))
+    if reference:  # every line in file order
+        groups = {None: [p for p in parsed if type(p) is Parsed]}
+    block.mixed = len(groups) > 1 or bool(block.rows["quarantine"])
     for lines in groups.values():
-        group = flatten_group(lines, own)
-        if group is not None:
-            block.add_group(group)
-            continue
-        for p in lines:
-            try:
-                rows = flatten_line(p.line, p.obj, own)
-            except LineError as exc:
-                block.add_bad(file, Bad(p.line, p.offset, str(exc), p.data.decode()))
-                continue
-            block.add_line(p, rows)
+        if reference:
+            _by_reference(block, file, lines, own)
+        else:
+            _vectorised(block, file, lines, own)
     return block
+
+
+def _vectorised(block: _Block, file: str, lines: list[Parsed], own: str | None) -> None:
+    """A group of same-keyed lines in one piece; one the engine refuses is halved until the
+    pieces it takes are found (`SPLIT_MIN` lines or fewer: line by line, by the reference)."""
+    group = flatten_group(lines, own)
+    if group is not None:
+        block.add_group(group)
+    elif len(lines) > SPLIT_MIN:
+        block.mixed = True
+        half = len(lines) // 2
+        _vectorised(block, file, lines[:half], own)
+        _vectorised(block, file, lines[half:], own)
+    else:
+        _by_reference(block, file, lines, own)
+
+
+def _by_reference(block: _Block, file: str, lines: list[Parsed], own: str | None) -> None:
+    for p in lines:
+        try:
+            rows = flatten_line(p.line, p.obj, own)
+        except LineError as exc:
+            block.add_bad(file, Bad(p.line, p.offset, str(exc), p.data.decode()))
+            continue
+        block.add_line(p, rows)
 
 
 def _fix_inherited(writer: JobWriter, own: str | None) -> None:
@@ -331,7 +506,11 @@ def _set_bytes_queue(reports) -> None:
 
 
 def _run_job(
-    job: JobDir, lake: Location, source: Location, on_bytes: OnBytes | None = None
+    job: JobDir,
+    lake: Location,
+    source: Location,
+    on_bytes: OnBytes | None = None,
+    cores: int = 1,
 ) -> tuple[JobResult, StagedJob | None]:
     """Stage one job (in a worker process, or here); the parent commits it in a batch."""
     if on_bytes is None and _bytes_queue is not None:
@@ -340,7 +519,7 @@ def _run_job(
     staged = None
     try:
         with store_errors():
-            result, staged = stage_job(job, lake, source, on_bytes)
+            result, staged = stage_job(job, lake, source, on_bytes, cores)
     except GtlakeError as exc:
         result = JobResult(job.name, error=str(exc))
     except ConnectionError as exc:  # the store is unreachable: no point trying the other jobs
@@ -483,7 +662,8 @@ def ingest(
         on_start(todo)
     # Largest manifests first, so parallel workers finish together.
     todo.sort(key=lambda j: -(j.manifest()[0].size if j.manifest()[0] else 0))
-    workers = min(workers or os.cpu_count() or 1, len(todo))
+    cores = workers or os.cpu_count() or 1
+    workers = min(cores, len(todo))
     done: dict[str, JobResult] = {}
 
     def finish(result: JobResult) -> None:
@@ -493,7 +673,7 @@ def ingest(
 
     batches = _Committer(lake, finish)
     try:
-        _run_all(todo, lake, source, workers, on_bytes, batches)
+        _run_all(todo, lake, source, workers, on_bytes, batches, cores)
     finally:
         batches.close()
     for job in todo:
@@ -511,12 +691,14 @@ def _run_all(
     workers: int,
     on_bytes: OnBytes | None,
     batches: _Committer,
+    cores: int = 1,
 ) -> None:
     """Stage every job (here, or in a pool of worker processes) and hand it to the committer;
-    stop early once the store is unreachable."""
+    stop early once the store is unreachable. Jobs staged here (one job, or one worker) may use
+    `cores` processes for a large manifest."""
     if workers <= 1:
         for job in todo:
-            result, staged = _run_job(job, lake, source, on_bytes)
+            result, staged = _run_job(job, lake, source, on_bytes, cores)
             batches.add(result, staged)
             if result.unreachable:
                 break

@@ -37,7 +37,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from gtlake.errors import GtlakeError, LakeError
@@ -173,36 +172,50 @@ def _stat(value: Any) -> Any:
     return value
 
 
-def rows_from_log(dt) -> list[dict[str, Any]] | None:
+def jobs_from_log(dt) -> pa.Table | None:
     """The `jobs` table's rows read from its log (the statistics of its one-row files, see
-    `_add`), without reading a data file; None when a file lacks them (written otherwise)."""
-    added = pa.table(dt.get_add_actions(flatten=True))
+    `_add`), without reading a data file; None when a file lacks them (written otherwise).
+
+    (No `pa.table(...)` of a foreign table, compute kernel result `as_py` or timestamp
+    `to_pylist` here: each imports pandas, 50 MB in every reader of the lake.)"""
+    added = pa.RecordBatchReader.from_stream(dt.get_add_actions(flatten=True)).read_all()
     schema = delta_schema(JOBS)
+    names = set(added.column_names)
+
+    def values(name: str) -> list:
+        column = added.column(name)
+        if pa.types.is_timestamp(column.type):
+            column = column.cast(pa.int64())
+        return column.to_pylist()
+
     if added.num_rows == 0:
-        return []
-    if not pc.all(pc.equal(added.column("num_records"), 1)).as_py():
+        return pa.Table.from_batches([], schema=schema)
+    if any(n != 1 for n in values("num_records")):
         return None
-    data: dict[str, Any] = {n: added.column(f"partition.{n}") for n in DELTA_PARTITIONS}
-    for name in FILE_SCHEMAS[JOBS].names:
-        nulls, low, high = (f"null_count.{name}", f"min.{name}", f"max.{name}")
-        if nulls not in added.column_names or added.column(nulls).null_count:
-            return None
-        present = pc.equal(added.column(nulls), 0)
-        if low not in added.column_names:  # the column is null in every file
-            if pc.any(present).as_py():
-                return None
-            data[name] = pa.nulls(added.num_rows)
+    columns = []
+    for target in schema:
+        name = target.name
+        if name in DELTA_PARTITIONS:
+            columns.append(added.column(f"partition.{name}").cast(target.type))
             continue
-        lows, highs = added.column(low), added.column(high)
-        exact = pc.and_(pc.is_valid(lows), pc.equal(lows, highs))
-        if not pc.all(pc.or_kleene(pc.invert(present), exact)).as_py():
+        nulls, low, high = (f"null_count.{name}", f"min.{name}", f"max.{name}")
+        if nulls not in names:
             return None
-        data[name] = lows
-    try:
-        table = pa.table({n: data[n] for n in schema.names}).cast(schema)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        return None
-    return table.to_pylist()
+        counts = values(nulls)
+        if low not in names:  # the column is null in every file
+            if any(c != 1 for c in counts):
+                return None
+            columns.append(pa.nulls(added.num_rows, type=target.type))
+            continue
+        lows, highs = values(low), values(high)
+        for count, a, b in zip(counts, lows, highs, strict=True):
+            if count not in (0, 1) or (count == 0 and (a is None or a != b)):
+                return None
+        try:
+            columns.append(added.column(low).cast(target.type))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            return None
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def commit(lake: Location, batch: list[StagedJob]) -> None:
@@ -322,7 +335,9 @@ def _jobs_file(lake: Location, staged: StagedJob, versions: dict[str, int]):
 
 def _actions(dt) -> list[dict[str, Any]]:
     """The table's files: path, size, rows, modification time (ms) and partition values."""
-    added = pa.table(dt.get_add_actions(flatten=True))
+    # (through the Arrow stream interface: `pa.table(...)` of a foreign table imports pandas
+    # to check for a DataFrame first, 50 MB for every reader of the lake)
+    added = pa.RecordBatchReader.from_stream(dt.get_add_actions(flatten=True)).read_all()
     rename = {
         "partition.job": "job",
         "partition.type": "type",

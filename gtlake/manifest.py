@@ -46,16 +46,19 @@ class Bad(NamedTuple):
     raw: str
 
 
-def read_blocks(stream: IO[bytes], block_size: int = BLOCK_SIZE) -> Iterator[list[RawLine]]:
+def read_blocks(
+    stream: IO[bytes], block_size: int = BLOCK_SIZE, offset: int = 0
+) -> Iterator[list[RawLine]]:
     """Non-blank lines of a stream, a block's worth at a time.
 
     A line longer than a block is gathered piece by piece and joined once, when its end is read
-    (memory: the line twice for that moment, never a growing copy per block).
+    (memory: the line twice for that moment, never a growing copy per block). A stream that is a
+    byte range of a file (`RangeReader`) starting at `offset` gives offsets in the file and line
+    numbers counted from the range's first line.
     """
     line_no = 0
-    offset = 0
     pending: list[bytes] = []  # the start of a line whose end is not read yet
-    first = True
+    first = offset == 0  # only the file's first line can start with a byte-order mark
     while True:
         block = stream.read(block_size)
         at_end = not block
@@ -173,3 +176,49 @@ def _json_error(raw: RawLine, exc: Exception) -> str:
 
 def _text(data: bytes) -> str:
     return data.decode("utf-8", "backslashreplace")
+
+
+def line_ranges(stream: IO[bytes], size: int, target: int) -> list[tuple[int, int]]:
+    """Byte ranges of a file of `size` bytes, about `target` bytes each, every one but the last
+    ending just after a line end (a line longer than `target` stays whole in one range)."""
+    bounds = [0]
+    at = target
+    while at < size:
+        stream.seek(at)
+        while True:
+            chunk = stream.read(1 << 16)
+            if not chunk:
+                at = size
+                break
+            cut = chunk.find(b"\n")
+            if cut >= 0:
+                at += cut + 1
+                break
+            at += len(chunk)
+        if at >= size:
+            break
+        bounds.append(at)
+        at += target
+    bounds.append(size)
+    return list(zip(bounds, bounds[1:], strict=False))
+
+
+class RangeReader:
+    """A byte range of a seekable stream, read as a stream of its own; counts its line ends."""
+
+    def __init__(self, stream: IO[bytes], start: int, end: int) -> None:
+        stream.seek(start)
+        self.stream = stream
+        self.start = start
+        self.left = end - start
+        self.newlines = 0
+
+    def read(self, size: int = -1) -> bytes:
+        size = self.left if size < 0 else min(size, self.left)
+        data = self.stream.read(size) if size else b""
+        self.left -= len(data)
+        self.newlines += data.count(b"\n")
+        return data
+
+    def tell(self) -> int:
+        return self.stream.tell()

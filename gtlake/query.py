@@ -15,31 +15,26 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import datetime as dt
-import decimal
 import os
 import sys
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import duckdb
 import orjson
 import pyarrow as pa
-from rich.cells import cell_len, set_cell_size
 
 from gtlake import views
 from gtlake.errors import GtlakeError, one_line
 from gtlake.lakecheck import require_lake
+from gtlake.printer import MAX_ROWS, json_default, text, write_table
 from gtlake.snapshot import parse_as_of
 from gtlake.storage import Location
 
 FORMATS = ("table", "csv", "json")
-CELL_WIDTH = 60
 BATCH = 10_000
-MAX_ROWS = 40  # rows a table shows by default, as DuckDB's `.maxrows`
 NUMERIC = {
     "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
     "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL",
@@ -137,7 +132,7 @@ def repl(con: duckdb.DuckDBPyConnection, output: Output, stdin: IO[str]) -> int:
     """Read statements until end of input; 1 when any statement failed, else 0.
 
     On a terminal the lines are read with `readline`: line editing, and a history kept between
-    sessions in `history_path()`.
+    sessions in `history_path()`. Ctrl-C drops the statement being typed; Ctrl-D leaves.
     """
     interactive = stdin.isatty()
     read = _terminal_reader() if interactive else stdin.readline
@@ -148,6 +143,9 @@ def repl(con: duckdb.DuckDBPyConnection, output: Output, stdin: IO[str]) -> int:
     try:
         while True:
             line = read(CONTINUE if buffer else PROMPT) if interactive else read()
+            if line == CLEARED:  # Ctrl-C: drop the statement being typed, stay at the prompt
+                buffer.clear()
+                continue
             if not line:
                 break
             if not buffer and line.strip().startswith("."):
@@ -173,6 +171,7 @@ def repl(con: duckdb.DuckDBPyConnection, output: Output, stdin: IO[str]) -> int:
 
 
 HISTORY_LENGTH = 1000
+CLEARED = "\x03"  # what the terminal reader returns for Ctrl-C
 
 
 def history_path() -> Path:
@@ -197,8 +196,12 @@ def _terminal_reader() -> Callable[[str], str]:
     def read(prompt: str) -> str:
         try:
             return input(prompt) + "\n"
-        except EOFError:
+        except EOFError:  # Ctrl-D
             return ""
+        except KeyboardInterrupt:  # Ctrl-C: a new line, and the prompt again
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+            return CLEARED
 
     return read
 
@@ -320,7 +323,7 @@ def write_csv(columns: Sequence[str], batches: Iterable[Sequence[tuple]], out: I
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     for rows in batches:
-        writer.writerows([[_text(v, csv=True) for v in row] for row in rows])
+        writer.writerows([[text(v, csv=True) for v in row] for row in rows])
 
 
 def write_json(columns: Sequence[str], batches: Iterable[Sequence[tuple]], out: IO[str]) -> None:
@@ -328,110 +331,5 @@ def write_json(columns: Sequence[str], batches: Iterable[Sequence[tuple]], out: 
     for rows in batches:
         for row in rows:
             record = dict(zip(columns, row, strict=True))
-            out.write(orjson.dumps(record, default=_json_default, option=options).decode())
+            out.write(orjson.dumps(record, default=json_default, option=options).decode())
             out.write("\n")
-
-
-def write_table(
-    columns: Sequence[str],
-    batches: Iterable[Sequence[tuple]],
-    out: IO[str],
-    max_rows: int = MAX_ROWS,
-    numeric: Sequence[bool] | None = None,
-) -> None:
-    """Aligned columns (by display width: CJK characters take two cells), numbers to the right,
-    cells cut to CELL_WIDTH; then the row count.
-
-    At most `max_rows` rows are printed and held; the rest are only counted, and the count line
-    says how many were shown. With `max_rows` 0 every row is printed, a batch at a time, the
-    column widths growing as wider cells come.
-    """
-    shown = total = 0
-    widths: list[int] | None = None
-    right = list(numeric) if numeric is not None else None
-    for batch in batches:
-        total += len(batch)
-        room = len(batch) if max_rows <= 0 else min(len(batch), max_rows - shown)
-        if room <= 0:
-            continue
-        rows = batch[:room]
-        shown += room
-        if right is None:
-            right = _numeric_by_value(len(columns), rows)
-        cells = [[_cut(_text(v)) for v in row] for row in rows]
-        if widths is None:
-            widths = [cell_len(c) for c in columns]
-        for row in cells:
-            widths = [max(w, cell_len(c)) for w, c in zip(widths, row, strict=True)]
-        if shown == room:  # the first rows: the header goes first
-            _header(columns, widths, right, out)
-        for row in cells:
-            out.write(_line(row, widths, right) + "\n")
-    if widths is None:
-        _header(columns, [cell_len(c) for c in columns], [False] * len(columns), out)
-    plural = "" if total == 1 else "s"
-    cut = f", {shown:,} shown" if shown < total else ""
-    out.write(f"({total:,} row{plural}{cut})\n")
-
-
-def _numeric_by_value(count: int, rows: Sequence[tuple]) -> list[bool]:
-    """Without column types: right-align columns whose every shown value is a number."""
-    return [
-        all(isinstance(r[i], (int, float, decimal.Decimal)) or r[i] is None for r in rows)
-        and any(r[i] is not None for r in rows)
-        for i in range(count)
-    ]
-
-
-def _header(columns: Sequence[str], widths: list[int], right: list[bool], out: IO[str]) -> None:
-    out.write(_line(columns, widths, right) + "\n")
-    out.write("  ".join("-" * w for w in widths) + "\n")
-
-
-def _line(values: Sequence[str], widths: Sequence[int], right: Sequence[bool]) -> str:
-    parts = []
-    for value, width, to_right in zip(values, widths, right, strict=True):
-        pad = " " * (width - cell_len(value))
-        parts.append(pad + value if to_right else value + pad)
-    return "  ".join(parts).rstrip()
-
-
-def _text(value: Any, csv: bool = False) -> str:
-    if value is None:
-        return "" if csv else "NULL"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value) if csv else _short_float(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, (list, dict, tuple)):
-        return orjson.dumps(value, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode()
-    if isinstance(value, bytes):
-        return value.hex()
-    return str(value)
-
-
-def _short_float(value: float) -> str:
-    text = f"{value:.6g}"
-    return repr(value) if "e" in text and abs(value) >= 1 else text
-
-
-def _cut(text: str) -> str:
-    """One line of at most CELL_WIDTH cells (a cut cell ends in `…`)."""
-    text = text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
-    if cell_len(text) <= CELL_WIDTH:
-        return text
-    return set_cell_size(text, CELL_WIDTH - 1).rstrip() + "…"
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, decimal.Decimal):
-        return float(value)
-    if isinstance(value, (dt.timedelta,)):
-        return value.total_seconds()
-    if isinstance(value, (bytes, bytearray)):
-        return value.hex()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return str(value)

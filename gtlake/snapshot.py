@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
@@ -21,8 +21,8 @@ import pyarrow.parquet as pq
 
 from gtlake import lake as delta
 from gtlake.errors import LakeError
-from gtlake.schemas import FILE_SCHEMAS, TABLES
-from gtlake.storage import Location
+from gtlake.schemas import DELTA_PARTITIONS, FILE_SCHEMAS, TABLES
+from gtlake.storage import Location, fetch_all
 
 
 @dataclass(frozen=True)
@@ -95,17 +95,66 @@ def current_jobs(
     if dt is None:
         return -1, {}
     try:
-        rows = delta.rows_from_log(dt)
-        if rows is None:  # a file without its row in the log's statistics: read the files
-            rows = pa.table(dt.to_pyarrow_table()).to_pylist()
-    except Exception as exc:  # noqa: BLE001
+        logged = delta.jobs_from_log(dt)
+    except Exception as exc:  # noqa: BLE001 - delta-rs raises several types
         raise LakeError(f"cannot read the jobs table of {lake.url}: {exc}") from None
+    # the rows from the log's statistics; else (a file written without them) from the files
+    rows = _pylist(logged) if logged is not None else _jobs_rows(lake, dt)
     current: dict[str, dict[str, Any]] = {}
     for row in rows:
         seen = current.get(row["job"])
         if seen is None or _order(row) > _order(seen):
             current[row["job"]] = row
     return dt.version(), current
+
+
+def _jobs_rows(lake: Location, dt) -> list[dict[str, Any]]:
+    """Every row of the `jobs` table at `dt`'s version, with its partition values.
+
+    The files (one small file per job) are fetched at once (concurrently on S3) and read with
+    `pyarrow.parquet.ParquetFile`, not `DeltaTable.to_pyarrow_table`: that goes through
+    `pyarrow.dataset`, which imports pandas (50 MB in every process that reads the lake)."""
+    actions = delta._actions(dt)
+    base = delta.table_uri(lake, delta.JOBS)
+    uris = [f"{base}/{a['path']}" for a in actions]
+    paths = [u.split("://", 1)[1] if lake.is_s3 else u for u in uris]
+    rows: list[dict[str, Any]] = []
+    for action, uri, data in zip(actions, uris, fetch_all(lake.fs(), paths), strict=True):
+        if isinstance(data, FileNotFoundError):
+            raise LakeError(
+                f"cannot read the jobs table of {lake.url}: {uri} not found (removed by "
+                "`gtlake vacuum`: a version older than its retention cannot be read)"
+            )
+        if isinstance(data, Exception):
+            raise LakeError(f"cannot read the jobs table of {lake.url}: {uri}: {data}")
+        try:
+            table = pq.ParquetFile(pa.BufferReader(data)).read()
+        except (OSError, pa.ArrowException) as exc:
+            raise LakeError(f"cannot read the jobs table of {lake.url}: {uri}: {exc}") from None
+        partitions = {name: action[name] for name in DELTA_PARTITIONS}
+        rows.extend({**partitions, **row, **partitions} for row in _pylist(table))
+    return rows
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_UNIT_US = {"s": 1_000_000, "ms": 1_000, "us": 1}
+
+
+def _pylist(table: pa.Table) -> list[dict[str, Any]]:
+    """`table.to_pylist()`, with the timestamps (microseconds, UTC) converted here: pyarrow
+    imports pandas to convert a timestamp."""
+    columns = {}
+    for field, column in zip(table.schema, table.columns, strict=True):
+        if pa.types.is_timestamp(field.type) and field.type.unit in _UNIT_US:
+            scale = _UNIT_US[field.type.unit]
+            values = column.cast(pa.int64()).to_pylist()
+            columns[field.name] = [
+                None if v is None else _EPOCH + timedelta(microseconds=v * scale) for v in values
+            ]
+        else:
+            columns[field.name] = column.to_pylist()
+    rows = zip(*columns.values(), strict=True)
+    return [dict(zip(columns, values, strict=True)) for values in rows]
 
 
 def _order(row: dict[str, Any]) -> tuple:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from gtlake.errors import SourceError
-from gtlake.storage import Location, store_errors
+from gtlake.storage import Location, find, store_errors
 
 OUTPUT_MANIFEST = "manifests/output/output.manifest"
 _INTERMEDIATE = re.compile(r"^manifests/intermediate/(\d+)/output\.manifest$")
@@ -109,7 +109,7 @@ def list_jobs(location: Location, names: list[str] | None = None) -> list[JobDir
         with store_errors():
             if not fs.isdir(root):
                 raise SourceError(f"source {location.url} does not exist or is not a directory")
-            listing = fs.find(root, detail=True, withdirs=True)
+            listing = find(location)
     except SourceError:
         raise
     except FileNotFoundError as exc:

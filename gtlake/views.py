@@ -86,7 +86,9 @@ def lake_url(lake: Location) -> str:
 
 def _duckdb_types(con: duckdb.DuckDBPyConnection, schema: pa.Schema) -> list[str]:
     """The DuckDB type of each column, as DuckDB itself maps the Arrow type."""
-    empty = schema.empty_table()
+    # (`pa.nulls`: `schema.empty_table()` and `pa.array` import pandas, 50 MB, to check
+    # whether their input is a DataFrame)
+    empty = pa.Table.from_arrays([pa.nulls(0, f.type) for f in schema], schema=schema)
     return [str(t) for t in con.from_arrow(empty).types]
 
 
@@ -121,6 +123,13 @@ def files_select(files: list[LakeFile], schema: pa.Schema) -> str:
     return "\nunion all\n".join(parts)
 
 
+def table_select(con: duckdb.DuckDBPyConnection, table: str, files: list[LakeFile]) -> str:
+    """The select of `table` over `files` (one snapshot's, see `files_select`), or the empty
+    typed select while it has none: the body of the table's view, here and in `gtlake ddl`."""
+    schema = table_schemas()[table]
+    return files_select(files, schema) if files else empty_select(con, schema)
+
+
 def sql_files(sql_dir: Path = SQL_DIR) -> list[Path]:
     """The view files in creation order: tables, then analysis views, then any other file."""
     files = {p.stem: p for p in sorted(sql_dir.glob("*.sql"))}
@@ -144,11 +153,9 @@ def create_views(
     snap = snap if snap is not None else take(lake)
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
     schemas = table_schemas()
-    for table, schema in schemas.items():
+    for table in schemas:
         name = f"{RAW_SCHEMA}.{sql_name(table)}"
-        files = snap.files.get(table, [])
-        body = files_select(files, schema) if files else empty_select(con, schema)
-        _create(con, name, body, f"table {table}")
+        _create(con, name, table_select(con, table, snap.files.get(table, [])), f"table {table}")
     files = sql_files(sql_dir)
     defined = {p.stem for p in files}
     for table in schemas:

@@ -20,6 +20,7 @@ from gtlake.flatten import (
     object_id,
     rebuild_line,
 )
+from gtlake.schemas import FILE_SCHEMAS
 
 SEEDS = Path(__file__).parent / "data" / "seeds"
 VALID = sorted(p.stem for p in (SEEDS / "valid").glob("*.jsonl"))
@@ -36,27 +37,19 @@ def oid(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
-def label_dict(row: tuple) -> dict:
-    names = [
-        "line",
-        "object_id",
-        "attribute",
-        "metadata_key",
-        "label_job",
-        "label_type",
-        "is_inherited",
-        "human_annotated",
-        "created_at",
-        "confidence",
-        "class_id",
-        "class_name",
-        "adjustment_status",
-        "value",
-        "metadata",
-        "warning",
-    ]
-    assert len(row) == len(names)
-    return dict(zip(names, row, strict=True))
+def label_dict(row: dict) -> dict:
+    assert list(row) == [n for n in FILE_SCHEMAS["labels"].names if n in row]
+    assert set(row) == set(FILE_SCHEMAS["labels"].names)
+    return row
+
+
+def tup(table: str, row: dict) -> tuple:
+    """A named row as a tuple in its schema's column order (`objects` without `raw`)."""
+    return tuple(row[n] for n in FILE_SCHEMAS[table].names if n != "raw")
+
+
+def items(rows) -> list[tuple[str, tuple]]:
+    return [(table, tup(table, row)) for table, row in rows.items]
 
 
 # -- find_labels ------------------------------------------------------------------------------
@@ -121,7 +114,7 @@ def test_look_alike_keys_stay_passthrough() -> None:
     rows = flatten_line(0, line, None)
     assert rows.labels == [] and rows.items == []
     passthrough = {k: v for k, v in line.items() if k != "source-ref"}
-    assert orjson.loads(rows.object[4]) == passthrough
+    assert orjson.loads(rows.object["attributes"]) == passthrough
 
 
 def test_metadata_without_its_attribute_is_a_line_error() -> None:
@@ -198,7 +191,8 @@ def test_object_id_hashes_source_ref_else_source() -> None:
 def test_image_classification_digit_string_index() -> None:
     line = seed("doc1-species")
     rows = flatten_line(4, line, "species")
-    assert rows.object == (4, oid("S3 bucket location"), "S3 bucket location", None, "{}")
+    where = "S3 bucket location"
+    assert tup("objects", rows.object) == (4, oid(where), where, None, "{}")
     assert rows.items == []
     (label,) = rows.labels
     assert label_dict(label) == {
@@ -223,7 +217,7 @@ def test_image_classification_digit_string_index() -> None:
 
 def test_text_classification_with_source_text() -> None:
     rows = flatten_line(0, seed("doc1-mood"), "mood")
-    assert rows.object == (0, oid("a bad day"), None, "a bad day", "{}")
+    assert tup("objects", rows.object) == (0, oid("a bad day"), None, "a bad day", "{}")
     row = label_dict(rows.labels[0])
     assert (row["label_type"], row["class_id"], row["class_name"], row["confidence"]) == (
         "text-classification",
@@ -240,7 +234,7 @@ def test_object_detection_underscore_spelling() -> None:
     assert row["label_job"] == "identify-dogs-and-toys"
     assert row["confidence"] is None and row["warning"] is None
     p = (0, oid("S3 bucket location"), "bounding-box")
-    assert rows.items == [
+    assert items(rows) == [
         ("boxes", (*p, 0, 0, "dog", 111, 134, 61, 128, 0.8, 500, 400, 3)),
         ("boxes", (*p, 1, 5, "bone", 161, 250, 30, 30, 0.9, 500, 400, 3)),
         ("boxes", (*p, 2, 5, "bone", 20, 20, 30, 30, 0.9, 500, 400, 3)),
@@ -250,7 +244,7 @@ def test_object_detection_underscore_spelling() -> None:
 def test_multilabel_confidence_map() -> None:
     rows = flatten_line(0, seed("doc1-multilabel-text"), "text-label-attribute-name")
     p = (0, oid("awsexamplebucket1/exampletext.txt"), "text-label-attribute-name")
-    assert rows.items == [
+    assert items(rows) == [
         ("classes", (*p, 1, "approving", 0.95)),
         ("classes", (*p, 0, "sad", 0.77)),
         ("classes", (*p, 4, "critical", 0.2)),
@@ -278,7 +272,7 @@ def test_adjustment_chain_inherits_the_original_boxes() -> None:
     )
     assert adjusted["label_job"] == "adjust-bounding-boxes-on-dogs-and-toys"
     assert (original["created_at"], adjusted["created_at"]) == (DATE, LATER)
-    boxes = [(row[2], row[3], row[6], row[7]) for table, row in rows.items if table == "boxes"]
+    boxes = [(row[2], row[3], row[6], row[7]) for table, row in items(rows) if table == "boxes"]
     assert boxes == [
         ("bounding-box", 0, 111, 134),
         ("bounding-box", 1, 161, 250),
@@ -288,7 +282,7 @@ def test_adjustment_chain_inherits_the_original_boxes() -> None:
         ("adjusted-bounding-box", 2, 10, 10),
     ]
     # with no own attribute known, every label counts as inherited
-    assert [r[6] for r in flatten_line(2, line, None).labels] == [True, True]
+    assert [r["is_inherited"] for r in flatten_line(2, line, None).labels] == [True, True]
 
 
 def test_verification_feedback() -> None:
@@ -302,7 +296,7 @@ def test_verification_feedback() -> None:
     assert verify["confidence"] == 0.93 and verify["is_inherited"] is False
     assert label_dict(rows.labels[0])["is_inherited"] is True
     p = (1, oid("S3 bucket location"), "verify-bounding-box")
-    feedback = [item for item in rows.items if item[0] == "feedback"]
+    feedback = [item for item in items(rows) if item[0] == "feedback"]
     assert feedback == [
         ("feedback", (*p, 0, "The bounding box on the bird is too wide on the right side.")),
         ("feedback", (*p, 1, "The bird on the upper right is not labeled.")),
@@ -321,7 +315,7 @@ def test_segmentation_documented_example() -> None:
     )
     assert seg["value"] == '"S3 bucket location"'
     p = (0, oid("S3 bucket location"), "city-streets-ref")
-    segments = [row for table, row in rows.items if table == "segments"]
+    segments = [row for table, row in items(rows) if table == "segments"]
     assert segments == [
         (*p, "S3 bucket location", 0, "BACKGROUND", "#ffffff", 0.9),
         (*p, "S3 bucket location", 1, "buildings", "#2acf59", 0.9),
@@ -329,12 +323,12 @@ def test_segmentation_documented_example() -> None:
     ]
     # the older document's map has no hex colours
     rows = flatten_line(0, seed("doc0-city-streets"), "city-streets-ref")
-    segments = [row[3:] for table, row in rows.items if table == "segments"]
+    segments = [row[3:] for table, row in items(rows) if table == "segments"]
     assert segments == [
         ("S3 bucket location", 5, "buildings", None, 0.8),
         ("S3 bucket location", 2, "road", None, 0.9),
     ]
-    assert rows.labels[0][9] is None  # two different confidences: no image confidence
+    assert rows.labels[0]["confidence"] is None  # two different confidences: no image confidence
 
 
 def test_unknown_type_gives_a_generic_label_row() -> None:
@@ -386,10 +380,9 @@ def test_non_numeric_class_index_names_the_attribute() -> None:
 
 
 def _rebuild(rows) -> dict:
-    _, _, source_ref, source, attributes = rows.object
-    return rebuild_line(
-        source_ref, source, attributes, [(r[2], r[3], r[13], r[14]) for r in rows.labels]
-    )
+    o = rows.object
+    labels = [(r["attribute"], r["metadata_key"], r["value"], r["metadata"]) for r in rows.labels]
+    return rebuild_line(o["source_ref"], o["source"], o["attributes"], labels)
 
 
 @pytest.mark.parametrize("name", VALID)
@@ -401,5 +394,5 @@ def test_rebuild_is_the_inverse_of_flatten(name: str) -> None:
 def test_rebuild_keeps_non_string_sources_in_attributes() -> None:
     line = {"source-ref": 5, "source": None, "k": [1.5, {"é": None}], "": ""}
     rows = flatten_line(0, line, None)
-    assert rows.object[2:4] == (None, None)
+    assert (rows.object["source_ref"], rows.object["source"]) == (None, None)
     assert _rebuild(rows) == line

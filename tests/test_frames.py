@@ -516,3 +516,25 @@ def test_confidence_ranked_covers_cuboids(demo_lake: tuple[Path, Path]) -> None:
         ("track-3d-objects", "cuboid", 1, 1, 0.85, 3),
         ("track-3d-objects", "cuboid", 1, 0, 0.9, 5),
     ]
+
+
+def test_many_sequence_files_make_few_row_groups(tmp_path: Path, monkeypatch) -> None:
+    """Rows of many sequence files are gathered into one table per table and batch: not one
+    Parquet row group per file (a video job has one file per line); the rows are the same
+    whatever the batch."""
+    import pyarrow.parquet as pq
+
+    from gtlake.synthetic import write_synthetic
+
+    src = tmp_path / "src"
+    write_synthetic(src, 1, 120, kinds=["video-object-tracking"], chained=False, intermediates=0)
+    job = next(src.iterdir()).name
+    _ingest(src, tmp_path / "one-batch")
+    monkeypatch.setattr(frames._Pending, "ROWS", 100)  # a table once 100 rows are gathered
+    _ingest(src, tmp_path / "batches")
+    (path,) = (tmp_path / "batches" / "frames").rglob("*.parquet")
+    stored = pq.ParquetFile(path)
+    assert stored.metadata.num_rows >= 240  # 120 files, 2 or more frames each
+    assert stored.num_row_groups <= stored.metadata.num_rows // 100 + 1 < 120
+    for table in ("frames", "frame_boxes"):
+        assert _rows(tmp_path / "batches", table, job) == _rows(tmp_path / "one-batch", table, job)

@@ -464,8 +464,16 @@ def test_the_views_file_of_an_s3_lake_is_queried_with_the_lake_registered(tmp_pa
 
 def _files_rows(lake: Location) -> list[dict]:
     """The `jobs` table's rows read from its data files."""
-    rows = delta.open_table(lake, delta.JOBS).to_pyarrow_table().to_pylist()
+    rows = snapshot._jobs_rows(lake, delta.open_table(lake, delta.JOBS))
     return sorted(rows, key=lambda r: (r["job"], r["ingest_id"]))
+
+
+def _log_rows(lake: Location) -> list[dict] | None:
+    """The `jobs` table's rows read from its log (None: not every file has them there)."""
+    table = delta.jobs_from_log(delta.open_table(lake, delta.JOBS))
+    if table is None:
+        return None
+    return sorted(snapshot._pylist(table), key=lambda r: (r["job"], r["ingest_id"]))
 
 
 def test_the_jobs_rows_are_read_from_the_log_alone(tmp_path):
@@ -479,8 +487,7 @@ def test_the_jobs_rows_are_read_from_the_log_alone(tmp_path):
     (tmp_path / "src" / "no-manifest-yet" / "manifests").mkdir(parents=True)
     lake = Location(str(tmp_path / "lake"))
     assert not _ingest(tmp_path / "src", lake).failed
-    dt = delta.open_table(lake, delta.JOBS)
-    from_log = sorted(delta.rows_from_log(dt), key=lambda r: (r["job"], r["ingest_id"]))
+    from_log = _log_rows(lake)
     assert from_log == _files_rows(lake)
     assert len(from_log) == 4
     assert {r["job"]: r["manifest"] for r in from_log}["no-manifest-yet"] is None
@@ -490,8 +497,7 @@ def test_the_jobs_rows_are_read_from_the_log_alone(tmp_path):
         assert not _ingest(tmp_path / "src", lake, full=True).failed
     log = os.listdir(os.path.join(delta.table_uri(lake, delta.JOBS), "_delta_log"))
     assert any(name.endswith(".checkpoint.parquet") for name in log)
-    dt = delta.open_table(lake, delta.JOBS)
-    from_log = sorted(delta.rows_from_log(dt), key=lambda r: (r["job"], r["ingest_id"]))
+    from_log = _log_rows(lake)
     assert from_log == _files_rows(lake)
 
 
@@ -505,7 +511,7 @@ def test_jobs_files_without_their_row_in_the_log_are_read(tmp_path, monkeypatch)
     monkeypatch.setattr(delta, "_add", lambda *args, row=None: plain(*args))
     assert not _ingest(tmp_path / "src", lake).failed
     monkeypatch.undo()
-    assert delta.rows_from_log(delta.open_table(lake, delta.JOBS)) is None
+    assert _log_rows(lake) is None
     fingerprints = read_fingerprints(lake)
     assert fingerprints.keys() == {JOB, "cats"}
     assert all(j.skipped for j in _ingest(tmp_path / "src", lake).jobs)
@@ -513,7 +519,7 @@ def test_jobs_files_without_their_row_in_the_log_are_read(tmp_path, monkeypatch)
     again = _ingest(tmp_path / "src", lake)
     assert [j.job for j in again.jobs if not j.skipped] == ["cats"]
     # one file with its row in the log and one without: still read from the files
-    assert delta.rows_from_log(delta.open_table(lake, delta.JOBS)) is None
+    assert _log_rows(lake) is None
     assert read_fingerprints(lake)[JOB] == fingerprints[JOB]
     assert read_fingerprints(lake)["cats"] != fingerprints["cats"]
     con = gtlake.connect(lake.url)

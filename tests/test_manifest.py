@@ -160,3 +160,30 @@ def test_brackets_inside_strings_do_not_count() -> None:
 def test_depth_counts_objects_and_arrays_alike() -> None:
     line = b'{"a":' + b'{"b":[' * 60 + b"1" + b"]}" * 60 + b"}"
     assert too_deep(line) and not too_deep(line, 121) and too_deep(line, 120)
+
+
+# -- byte ranges ------------------------------------------------------------------------------
+
+
+def test_line_ranges_end_at_line_ends_and_cover_the_file() -> None:
+    import io
+
+    from gtlake.manifest import RangeReader, line_ranges
+
+    data = b"".join(b'{"n": %d, "pad": "%s"}\n' % (i, b"x" * (i % 7) * 50) for i in range(200))
+    data += b"y" * 5000 + b"\n" + b'{"last": 1}'  # a line longer than a range; no final line end
+    for target in (1, 100, 999, 4096, len(data), 10 * len(data)):
+        ranges = line_ranges(io.BytesIO(data), len(data), target)
+        assert ranges[0][0] == 0 and ranges[-1][1] == len(data)
+        assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:], strict=False))
+        assert all(data[end - 1 : end] == b"\n" for _, end in ranges[:-1])
+        lines, numbered = [], 0
+        for start, end in ranges:
+            reader = RangeReader(io.BytesIO(data), start, end)
+            for block in read_blocks(reader, block_size=64, offset=start):
+                lines += [(numbered + raw.line, raw.offset, raw.data) for raw in block]
+            numbered += reader.newlines
+        blocks = read_blocks(io.BytesIO(data))
+        whole = [(raw.line, raw.offset, raw.data) for b in blocks for raw in b]
+        assert lines == whole
+    assert line_ranges(io.BytesIO(b""), 0, 10) == [(0, 0)]

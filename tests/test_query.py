@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from gtlake.query import write_table
+from gtlake.printer import write_table
 from tests.conftest import Ran, gtlake
 from tests.test_views import ADJUST, DOGS, SPECIES, VERDICTS, VERIFY, build_chained_lake
 
@@ -249,8 +249,9 @@ def test_wide_characters_take_two_cells(lake: Path) -> None:
 # -- the prompt on a terminal: line editing and a history kept between sessions ------------------
 
 
-def _terminal_session(lake: Path, state: Path, keys: list[bytes]) -> str:
-    """Run `gtlake sql LAKE` on a pseudo-terminal, typing each of `keys` once the prompt shows."""
+def _terminal_session(lake: Path, state: Path, keys: list[bytes | tuple[bytes, bytes]]) -> str:
+    """Run `gtlake sql LAKE` on a pseudo-terminal, typing each of `keys` once the prompt shows
+    (a key given as (prompt, key) waits for that prompt instead of `gtlake>`)."""
     import os
     import pty
     import select
@@ -274,8 +275,14 @@ def _terminal_session(lake: Path, state: Path, keys: list[bytes]) -> str:
                 if not chunk:
                     break
                 seen += chunk
-            if pending and seen.rstrip().endswith(b"gtlake>"):
-                os.write(fd, pending.pop(0))
+            prompt, key = (
+                pending[0]
+                if pending and isinstance(pending[0], tuple)
+                else (b"gtlake>", pending[0] if pending else b"")
+            )
+            if pending and seen.rstrip().endswith(prompt):
+                pending.pop(0)
+                os.write(fd, key)
                 seen += b"\n<typed>\n"
     finally:
         os.close(fd)
@@ -298,3 +305,23 @@ def test_the_prompt_keeps_a_history_and_edits_lines(lake: Path, tmp_path: Path) 
     assert second.count("answer") >= 2 and "    42" in second  # the recalled statement ran
     assert "seven" in second and "sevem" not in second.split("<typed>")[-1]
     assert "select 7 as seven;" in (tmp_path / "gtlake" / "history").read_text()
+
+
+@pytest.mark.slow
+def test_ctrl_c_at_the_prompt_drops_the_statement_and_ctrl_d_leaves(
+    lake: Path, tmp_path: Path
+) -> None:
+    seen = _terminal_session(
+        lake,
+        tmp_path,
+        [
+            b"select 99 as partial\n",  # an unfinished statement: the prompt continues
+            (b"...>", b"\x03"),  # Ctrl-C: dropped, back at `gtlake>`
+            b"select 5 as five;\n",
+            b"\x04",  # Ctrl-D: leaves, exit status 0
+        ],
+    )
+    after = seen.split("<typed>")
+    assert "gtlake>" in after[2]  # Ctrl-C brought the first prompt back, the process still runs
+    assert "five\n----\n   5\n(1 row)" in after[3]
+    assert "partial" not in after[3] and "error" not in seen  # the dropped line never ran

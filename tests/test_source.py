@@ -128,3 +128,31 @@ def test_s3_source_errors_are_one_line(s3_bucket, monkeypatch):
     message = str(info.value)
     assert "\n" not in message and "cannot be listed" in message and dead in message
     assert os.environ["AWS_SECRET_ACCESS_KEY"] not in message
+
+
+def test_local_find_gives_what_fsspec_gives(tmp_path):
+    """The local walk (os.scandir) lists the same entries with the same details as fsspec's
+    `find(detail=True, withdirs=True)`: files, nested, empty and hidden directories, symbolic
+    links to a file, to a directory and to nothing (not followed)."""
+    from fsspec.implementations.local import LocalFileSystem
+
+    from gtlake.storage import find
+
+    root = tmp_path / "tree"
+    write_job(root, "job-a", ['{"source-ref": "s3://b/a.jpg"}'])
+    write_job(root, "job-b", ['{"source-ref": "s3://b/b.jpg"}'], manifest=1)
+    (root / "job-a" / "annotations" / "worker-response" / "iteration-1" / "0").mkdir(parents=True)
+    (
+        root / "job-a" / "annotations" / "worker-response" / "iteration-1" / "0" / "x.json"
+    ).write_text("{}")
+    (root / "empty").mkdir()
+    (root / ".hidden").mkdir()
+    (root / ".hidden" / "f").write_bytes(b"12345")
+    os.symlink(root / "job-a" / "manifests", root / "job-b" / "linked-dir")
+    os.symlink(root / ".hidden" / "f", root / "job-b" / "linked-file")
+    os.symlink(root / "nowhere", root / "job-b" / "dangling")
+    ours = find(Location(str(root)))
+    theirs = LocalFileSystem().find(str(root), detail=True, withdirs=True)
+    assert list(ours) == list(theirs)
+    assert ours == theirs
+    assert {v["type"] for v in ours.values()} == {"directory", "file", "other"}

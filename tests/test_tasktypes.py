@@ -1,37 +1,56 @@
-"""Unit tests of gtlake.tasktypes: type names, value checks and one handler per task type."""
+"""Unit tests of gtlake.tasktypes (type names, value checks) and of each task type's spec, read by
+the reference interpreter (gtlake.flatten.reference)."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from typing import NamedTuple
 
-import msgspec
 import pytest
 
 from gtlake.errors import LineError
+from gtlake.flatten.reference import read_label
+from gtlake.flatten.spec import GENERIC, SPECS, spec_for
 from gtlake.schemas import FILE_SCHEMAS
-from gtlake.tasktypes import (
-    HANDLERS,
-    BoxGroup,
-    bounding_boxes,
-    box_groups_table,
-    class_index,
-    classification,
-    generic,
-    handler_for,
-    integer,
-    is_groundtruth_type,
-    multilabel,
-    normalize_type,
-    number,
-    point_cloud_cuboids,
-    point_cloud_segmentation,
-    read_label,
-    segmentation,
-    sequence,
-    text_spans,
-    verification,
-)
+from gtlake.tasktypes import class_index, integer, is_groundtruth_type, normalize_type, number
+
+
+class Old(NamedTuple):
+    """A label's facts in the shape these tests were first written for."""
+
+    confidence: object
+    class_id: object
+    class_name: object
+    warning: object
+    items: tuple
+
+
+def _reader(kind: str):
+    """The reference interpreter of `kind`'s spec, item rows as tuples in schema order."""
+
+    def read(value: object, meta: dict, source: object, p: tuple) -> Old:
+        facts = read_label(kind, value, meta, source)
+        items = tuple(
+            (table, (*p, *(row[n] for n in FILE_SCHEMAS[table].names[3:])))
+            for table, row in facts.items
+        )
+        label = facts.label
+        return Old(
+            label.get("confidence"), label.get("class_id"), label.get("class_name"),
+            facts.warning, items,
+        )  # fmt: skip
+
+    return read
+
+
+classification = _reader("image-classification")
+verification = _reader("label-verification")
+multilabel = _reader("image-classification-multilabel")
+bounding_boxes = _reader("object-detection")
+segmentation = _reader("semantic-segmentation")
+text_spans = _reader("text-span")
+generic = _reader("custom")
+sequence = _reader("video-object-tracking")
+point_cloud_segmentation = _reader("point-cloud-single-frame-semantic-segmentation")
 
 P = (7, "abc", "attr")  # the row prefix a handler receives: line, object_id, attribute
 
@@ -129,23 +148,15 @@ def test_integer() -> None:
 # -- handlers ---------------------------------------------------------------------------------
 
 
-def test_handler_registry() -> None:
-    assert handler_for("object-detection") is bounding_boxes
-    assert handler_for("image-classification") is classification
-    assert handler_for("text-classification") is classification
-    assert handler_for("image-classification-multilabel") is multilabel
-    assert handler_for("text-classification-multilabel") is multilabel
-    assert handler_for("semantic-segmentation") is segmentation
-    assert handler_for("label-verification") is verification
-    assert handler_for("text-span") is text_spans
+def test_spec_registry() -> None:
+    assert spec_for("object-detection") is SPECS["object-detection"]
+    assert spec_for("image-classification") is spec_for("text-classification")
+    assert spec_for("image-classification-multilabel") is spec_for("text-classification-multilabel")
     for kind in ("video-object-detection", "video-object-tracking", "point-cloud-object-tracking"):
-        assert handler_for(kind) is sequence
-    assert handler_for("point-cloud-object-detection") is point_cloud_cuboids
-    seg = "point-cloud-single-frame-semantic-segmentation"
-    assert handler_for(seg) is point_cloud_segmentation
+        assert spec_for(kind).kind == "sequence"
     for other in ("custom", "zzz"):
-        assert handler_for(other) is generic
-    assert set(HANDLERS) == {
+        assert spec_for(other) is GENERIC
+    assert set(SPECS) == {
         "object-detection",
         "image-classification",
         "text-classification",
@@ -339,48 +350,3 @@ def test_generic_handler_for_custom_and_unknown_types() -> None:
     assert generic(None, {"class-name": 3}, None, P).class_name is None
     with pytest.raises(LineError, match="confidence is a string"):
         generic(None, {"confidence": "high"}, None, P)
-
-
-# -- the boxes fast path gives the reference handler's rows -----------------------------------
-
-BOX_FILES = [
-    "sagemaker-examples/pytorch_yolov5_training_and_hpo/sample_output.manifest",
-    "textract-transformer-pipeline/augmentation-1/manifests/output/output.manifest",
-    "textract-transformer-pipeline/augmentation-2/manifests/output/output.manifest",
-]
-ODD_BOXES = [  # shapes the fast path hands to the reference handler
-    {"image_size": {"width": 5, "height": 4, "depth": 3},
-     "annotations": [{"class_id": "5", "left": 1, "top": 2.5, "width": 3, "height": 4}]},
-    {"image_size": [], "annotations": [{"left": 1, "top": 2, "width": 3, "height": 4}]},
-    {"annotations": [{"class_id": 0, "left": 1, "top": 2, "width": 3, "height": 4, "extra": [1]}]},
-    {"image_size": [{"width": 7.0, "height": 8, "depth": 1}], "annotations": []},
-]  # fmt: skip
-
-
-def _box_rows(facts) -> list[dict]:
-    """Box items as dicts, whether plain rows or the fast path's columnar groups."""
-    names = FILE_SCHEMAS["boxes"].names
-    rows = [row for table, row in facts.items if table == "boxes"]
-    groups = [row for row in rows if isinstance(row, BoxGroup)]
-    plain = [dict(zip(names, row, strict=True)) for row in rows if not isinstance(row, BoxGroup)]
-    return plain + (box_groups_table(groups).to_pylist() if groups else [])
-
-
-def test_fast_and_reference_box_paths_agree(real: Path) -> None:
-    values = []
-    for rel in BOX_FILES:
-        for text in (real / rel).read_text().splitlines():
-            line = json.loads(text)
-            attribute = next(k for k in line if k + "-metadata" in line)
-            values.append((line[attribute], line[attribute + "-metadata"]))
-    values += [(value, {"class-map": {"0": "a", "5": "b"}}) for value in ODD_BOXES]
-    fast_groups = 0
-    for value, meta in values:
-        raw = msgspec.Raw(json.dumps(value).encode())
-        fast = read_label("object-detection", raw, meta, None, P)
-        fast_groups += any(isinstance(row, BoxGroup) for _, row in fast.items)
-        reference = bounding_boxes(value, meta, None, P)
-        assert fast.warning == reference.warning
-        assert _box_rows(fast) == _box_rows(reference)
-    assert sum(len(_box_rows(bounding_boxes(v, m, None, P))) for v, m in values) == 1300 + 3
-    assert fast_groups >= 200  # every real line took the fast path

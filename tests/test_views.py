@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -653,3 +655,17 @@ def test_views_over_an_s3_lake(lake: Path, con, s3_bucket: str) -> None:
         assert rows(remote, "select count(*) from boxes where job = ?", DOGS) == [(6,)]
     finally:
         remote.close()
+
+
+def test_opening_the_views_imports_no_pandas(lake: Path) -> None:
+    """pandas weighs 50 MB in every `gtlake sql`: pyarrow imports it behind `pa.array`,
+    `Schema.empty_table`, a timestamp's `to_pylist` and `pyarrow.dataset` (deltalake's
+    `to_pyarrow_table`), none of which reading the lake may use."""
+    code = (
+        "import sys, gtlake; con = gtlake.connect(sys.argv[1]); "
+        "con.execute('select count(*) from cuboids').fetchall(); print('pandas' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(lake)], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["False"]

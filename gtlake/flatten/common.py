@@ -1,4 +1,5 @@
-"""Pure functions from one parsed manifest line to the rows of the lake's tables.
+"""What every label attribute shares: finding the labels of a line, the common metadata fields,
+the object id, and the line rebuilt from its stored columns (`gtlake export`).
 
 Ground Truth writes, for each label attribute ``A``, the keys ``A`` (or ``A-ref``) and
 ``A-metadata`` (``A-ref-metadata`` in real reference outputs). A key is a label attribute only when
@@ -23,7 +24,7 @@ import msgspec
 import orjson
 
 from gtlake.errors import LineError
-from gtlake.tasktypes import Row, decode_raw, is_groundtruth_type, normalize_type, read_label
+from gtlake.tasktypes import decode_raw, is_groundtruth_type
 
 SOURCE_KEYS = ("source-ref", "source")
 _JOB_PREFIX = "labeling-job/"
@@ -47,12 +48,6 @@ class Label(NamedTuple):
     attribute: str  # the key holding the value: `bounding-box`, `city-streets-ref`
     metadata_key: str  # `bounding-box-metadata`, `city-streets-metadata`, `x-ref-metadata`
     metadata: dict
-
-
-class LineRows(NamedTuple):
-    object: Row  # objects row without `raw` (the reader adds the line itself)
-    labels: list[Row]
-    items: list[tuple[str, Row]]  # (table, row) for boxes, classes, segments, entities, feedback
 
 
 def find_labels(obj: dict[str, Any]) -> list[Label]:
@@ -126,64 +121,6 @@ def hash_id(text: str | None) -> str | None:
     return None if text is None else hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
-def flatten_line(line: int, obj: dict[str, Any], own_attribute: str | None) -> LineRows:
-    """Rows of one parsed line. Raises LineError when the line breaks a Ground Truth rule."""
-    labels = find_labels(obj)
-    label_keys = {key for label in labels for key in (label.attribute, label.metadata_key)}
-    source_ref = plain(obj.get("source-ref"))
-    source = plain(obj.get("source"))
-    source_ref = source_ref if isinstance(source_ref, str) else None
-    source = source if isinstance(source, str) else None
-    oid = hash_id(source_ref if source_ref is not None else source)
-    passthrough = [
-        (k, v)
-        for k, v in obj.items()
-        if k not in label_keys
-        and not (k == "source-ref" and source_ref is not None)
-        and not (k == "source" and source is not None)
-    ]
-    object_row = (line, oid, source_ref, source, _object_text(passthrough))
-
-    label_rows: list[Row] = []
-    items: list[tuple[str, Row]] = []
-    for attribute, metadata_key, meta in labels:
-        kind = normalize_type(meta["type"])
-        raw_value = obj[attribute]
-        try:
-            facts = read_label(kind, raw_value, meta, source, (line, oid, attribute))
-            row = (
-                line,
-                oid,
-                attribute,
-                metadata_key,
-                label_job(meta),
-                kind,
-                attribute != own_attribute,
-                human_annotated(meta),
-                created_at(meta),
-                facts.confidence,
-                facts.class_id,
-                facts.class_name if isinstance(facts.class_name, str) else None,
-                text_or_json(meta.get("adjustment-status")),
-                json_text(raw_value),
-                json_text(obj[metadata_key]),
-                facts.warning,
-            )
-        except LineError as exc:
-            raise LineError(f"label {attribute!r} ({kind}): {exc}") from None
-        label_rows.append(row)
-        items.extend(facts.items)
-    return LineRows(object_row, label_rows, items)
-
-
-def _object_text(pairs: list[tuple[str, Any]]) -> str:
-    """The passthrough keys as one JSON object, each value kept as its original text."""
-    if not pairs:
-        return "{}"
-    parts = [orjson.dumps(k).decode() + ":" + json_text(v) for k, v in pairs]
-    return "{" + ",".join(parts) + "}"
-
-
 def text_or_json(value: object) -> str | None:
     return value if value is None or isinstance(value, str) else orjson.dumps(value).decode()
 
@@ -194,7 +131,7 @@ def rebuild_line(
     attributes: str,
     labels: list[tuple[str, str, str, str]],
 ) -> dict[str, Any]:
-    """The inverse of :func:`flatten_line`: the line as a dict, from the stored columns.
+    """The inverse of flattening: the line as a dict, from the stored columns.
 
     ``labels`` holds (attribute, metadata_key, value JSON, metadata JSON) per label.
     """
@@ -227,7 +164,7 @@ def rebuild_text(
         parts.append(b'"source-ref":' + orjson.dumps(source_ref))
     if source is not None:
         parts.append(b'"source":' + orjson.dumps(source))
-    inner = attributes.strip()[1:-1].strip()  # `{...}`, as `_object_text` writes it
+    inner = attributes.strip()[1:-1].strip()  # `{...}`, as `object_text` writes it
     if inner:
         parts.append(inner.encode())
     for attribute, metadata_key, value, metadata in labels:
