@@ -643,11 +643,10 @@ def ingest(
     left in place: removing a job's partitions is a deliberate, manual step.
     """
     started = time.perf_counter()
-    jobs = list_jobs(source, names)
     _check_writable(lake)
-    ensure_tables(lake)
-    remove_stale_staging()
     known = read_states(lake)  # the lake's own state: its `jobs` table
+    jobs = list_jobs(source, names, known=list(known))
+    remove_stale_staging()
     todo, results = [], []
     for job in jobs:
         recorded = known.get(job.name)
@@ -658,6 +657,8 @@ def ingest(
         else:
             todo.append(job)
     vanished = [] if names else sorted(set(known) - {j.name for j in jobs})
+    if todo or not known:  # a lake with jobs has every table (`jobs` is created last)
+        ensure_tables(lake)
     if on_start is not None:
         on_start(todo)
     # Largest manifests first, so parallel workers finish together.

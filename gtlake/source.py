@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -101,15 +102,23 @@ class JobDir:
         return digest.hexdigest()[:32]
 
 
-def list_jobs(location: Location, names: list[str] | None = None) -> list[JobDir]:
-    """The job directories under `location`, sorted by name, each with its files."""
+def list_jobs(
+    location: Location, names: list[str] | None = None, known: Sequence[str] = ()
+) -> list[JobDir]:
+    """The job directories under `location`, sorted by name, each with its files.
+
+    `known`: job names seen before (a lake's jobs), where an S3 listing may be split to run
+    concurrently (`storage.find`)."""
     fs = location.fs()
     root = location.root
     try:
         with store_errors():
-            if not fs.isdir(root):
+            # On S3 the listing shows whether the root is a folder: no request of its own.
+            if not location.is_s3 and not fs.isdir(root):
                 raise SourceError(f"source {location.url} does not exist or is not a directory")
-            listing = find(location)
+            listing = find(location, known)
+            if location.is_s3 and not _folder(listing, root) and not fs.isdir(root):
+                raise SourceError(f"source {location.url} does not exist or is not a directory")
     except SourceError:
         raise
     except FileNotFoundError as exc:
@@ -142,6 +151,11 @@ def list_jobs(location: Location, names: list[str] | None = None) -> list[JobDir
             raise SourceError(f"no job directory named {', '.join(missing)} under {location.url}")
         selected = [j for j in selected if j.name in set(names)]
     return selected
+
+
+def _folder(listing: dict[str, dict], root: str) -> bool:
+    """Whether an S3 listing shows `root` as a folder (an object under it)."""
+    return any(name.startswith(root + "/") for name in listing)
 
 
 def _source_file(relpath: str, info: dict) -> SourceFile:

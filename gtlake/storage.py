@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
@@ -62,9 +63,19 @@ class Location:
         return "/".join([self.root, *parts])
 
 
-def find(location: Location) -> dict[str, dict]:
+LIST_RANGES = 4  # concurrent ListObjectsV2 ranges for a large S3 listing
+RANGE_NAMES = 100  # known names per range, at least
+
+
+def find(location: Location, split_after: Sequence[str] = ()) -> dict[str, dict]:
     """Every path under the location's root (directories too, the root itself included), sorted,
     with its details: `fs.find(root, detail=True, withdirs=True)`.
+
+    On S3, `split_after` (names of entries directly under the root, such as the jobs a lake
+    already holds) cuts the key space into up to `LIST_RANGES` ranges listed concurrently
+    (ListObjectsV2 with `StartAfter`): a page costs a round trip, so a listing of many pages ends
+    sooner. A name that no longer exists, or entries that are new, change only how the work is
+    split, never what is listed.
 
     A local tree is walked with `os.scandir` here, giving the entries and fields fsspec's local
     filesystem gives (`name`, `size`, `type`, `created`, `mtime`, `ino`, ...; a symbolic link is
@@ -73,7 +84,10 @@ def find(location: Location) -> dict[str, dict]:
     them in a directory of their own). The listing runs before any job starts.
     """
     if location.is_s3:
-        return location.fs().find(location.root, detail=True, withdirs=True)
+        ranges = _split_points(sorted(set(split_after)))
+        if not ranges:
+            return location.fs().find(location.root, detail=True, withdirs=True)
+        return _find_ranges(location, ranges)
     root = location.root
     found = {root: _local_info(root, os.stat(root))}
     todo = [root]
@@ -93,6 +107,55 @@ def find(location: Location) -> dict[str, dict]:
             found[info["name"]] = info
             if info["type"] == "directory":
                 todo.append(entry.path)
+    return {name: found[name] for name in sorted(found)}
+
+
+def _split_points(names: list[str]) -> list[str]:
+    """Every `RANGE_NAMES`-th name, for at most `LIST_RANGES` ranges (none for a short list)."""
+    ranges = min(LIST_RANGES, len(names) // RANGE_NAMES)
+    if ranges < 2:
+        return []
+    return [names[i * len(names) // ranges] for i in range(1, ranges)]
+
+
+def _find_ranges(location: Location, points: list[str]) -> dict[str, dict]:
+    """`find` of an S3 root as concurrent ListObjectsV2 ranges split at `points` (names under the
+    root): the same files, directories and fields as s3fs's `find` gives."""
+    fs = location.fs()
+    bucket, _, key = location.root.partition("/")
+    prefix = f"{key}/" if key else ""
+    bounds = [None, *(f"{prefix}{p}/" for p in points), None]
+
+    def listed(i: int) -> list[dict]:
+        after, until = bounds[i], bounds[i + 1]
+        request = {"Bucket": bucket, "Prefix": prefix}
+        if after is not None:
+            request["StartAfter"] = after
+        found = []
+        while True:
+            page = fs.call_s3("list_objects_v2", **request)
+            for item in page.get("Contents", []):
+                if until is not None and item["Key"] > until:
+                    return found
+                found.append(item)
+            if not page.get("IsTruncated"):
+                return found
+            request.pop("StartAfter", None)
+            request["ContinuationToken"] = page["NextContinuationToken"]
+
+    with ThreadPoolExecutor(len(bounds) - 1) as pool:
+        items = [item for part in pool.map(listed, range(len(bounds) - 1)) for item in part]
+    root = location.root
+    found: dict[str, dict] = {}
+    for item in items:
+        name = f"{bucket}/{item['Key']}"
+        # a folder's placeholder object (`folder/`) is listed as s3fs lists it: a file as well
+        found[name] = dict(item, Key=name, name=name, size=item["Size"], type="file")
+        parent = name.rstrip("/") if name.endswith("/") else name.rsplit("/", 1)[0]
+        while len(parent) >= len(root) and parent not in found:
+            found[parent] = {"Key": parent, "Size": 0, "name": parent, "size": 0,
+                             "StorageClass": "DIRECTORY", "type": "directory"}  # fmt: skip
+            parent = parent.rsplit("/", 1)[0]
     return {name: found[name] for name in sorted(found)}
 
 

@@ -20,6 +20,7 @@ import pyarrow.dataset as ds
 import pytest
 
 import gtlake
+from gtlake import storage
 from gtlake.demo import write_samples
 from gtlake.ingest import ingest
 from gtlake.schemas import TABLES
@@ -155,6 +156,41 @@ def test_listing_paginates_and_reads_no_object(seeded, tree, proxy):
     listings = [r for r in proxy.requests if r.method == "GET"]
     total = sum(len(j.files) for j in jobs)
     assert len(listings) <= total // 1000 + 2  # pages of 1,000 keys, plus the isdir probe
+
+
+def _split_listing_matches(location: Location, known: list[str], proxy: S3Proxy) -> None:
+    """`storage.find` split at `known` gives what s3fs's `find` gives, in as many ranges."""
+    fields = ("name", "type", "size", "ETag", "LastModified")
+
+    def shown(listing: dict) -> list[tuple]:
+        return [tuple(info.get(f) for f in fields) for info in listing.values()]
+
+    expected = location.fs().find(location.root, detail=True, withdirs=True)
+    proxy.requests.clear()
+    split = storage.find(Location(location.url, proxy.url), known)
+    assert proxy.count("GET") >= storage.LIST_RANGES  # a listing per range at least
+    assert shown(split) == shown(expected)
+    assert [(j.name, j.fingerprint()) for j in list_jobs(location, known=known)] == [
+        (j.name, j.fingerprint()) for j in list_jobs(location)
+    ]
+
+
+def test_a_listing_split_at_known_jobs_gives_what_one_listing_gives(
+    seeded, s3_server, s3_bucket, proxy, monkeypatch
+):
+    """Known job names (some gone, new jobs unknown) only split the listing into concurrent
+    ranges: pages of 1,000 keys within a range, folder placeholders, nested folders."""
+    monkeypatch.setattr(storage, "RANGE_NAMES", 1)
+    whole = Location(seeded, s3_server.endpoint_url)
+    names = sorted(j.name for j in list_jobs(whole))
+    _split_listing_matches(whole, ["0-gone", *names[1::3], "classify-signs-gone", BIG], proxy)
+
+    endpoint = s3_server.endpoint_url
+    keys = ["gt/a/manifests/output/output.manifest", "gt/b/", "gt/c/x/", "gt/c/x/y/z.json",
+            "gt/d/manifests/", "gt/e/f", "gt/e/g/h", "gt/ee/i", "gt/f/j", "gt/g/k"]  # fmt: skip
+    for key in keys:
+        put_object(s3_bucket, key, b"" if key.endswith("/") else b"{}", endpoint)
+    _split_listing_matches(Location(f"s3://{s3_bucket}/gt", endpoint), list("abcdefg"), proxy)
 
 
 def test_s3_source_gives_the_rows_of_the_local_copy(seeded, tree, tmp_path):
