@@ -18,6 +18,7 @@ directory, line null) with the reason; the line that refers to it is loaded all 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -27,6 +28,7 @@ import pyarrow.compute as pc
 
 from gtlake.errors import LineError, SourceError
 from gtlake.schemas import FRAME_TABLES
+from gtlake.sequence_batch import Label, Parsed, parse_batch, stamp_batch
 from gtlake.sequences import parse_sequence, stamp, stamp_frames
 from gtlake.snapshot import read_job
 from gtlake.source import JobDir, SourceFile
@@ -37,6 +39,8 @@ BATCH = 256  # files fetched per round
 RAW_LIMIT = 1 << 20  # characters of a quarantined file kept in `quarantine.raw`
 REF_TYPES = ("video-", "point-cloud-")  # label types whose `-ref` may be a sequence file
 _ANNOTATIONS = "annotations/"
+# set (to anything): every sequence file through the reference path (gtlake.ingest's switch too)
+REFERENCE_ONLY = "GTLAKE_REFERENCE"
 
 
 class Reference(NamedTuple):
@@ -153,11 +157,24 @@ def frame_tables(
         pending.add(parsed, wanted[path])
         yield from pending.full()
     fs = source.fs() if fetch else None
+    fast = not os.environ.get(REFERENCE_ONLY)
     for start in range(0, len(fetch), BATCH):
         batch = fetch[start : start + BATCH]
         contents = fetch_all(fs, [f"{job.path}/{p}" for p in batch])
-        for path, data in zip(batch, contents, strict=True):
+        readable = [i for i, data in enumerate(contents) if isinstance(data, bytes)]
+        parsed = None
+        if fast and readable:
+            parsed = parse_batch([batch[i] for i in readable], [contents[i] for i in readable])
+        taken = {readable[k]: n for n, k in enumerate(parsed.accepted)} if parsed else {}
+        run: list[tuple[int, list[Reference]]] = []  # fast-path files not added yet, in order
+        for i, (path, data) in enumerate(zip(batch, contents, strict=True)):
             refs_here = wanted[path]
+            if i in taken:
+                run.append((taken[i], refs_here))
+                continue
+            if run:  # the files before this one first: rows stay in file order
+                pending.add_batch(parsed, run)
+                run = []
             if isinstance(data, FileNotFoundError):
                 bad.append(_bad(path, f"{_who(refs_here[0])}: vanished before it was read"))
                 continue
@@ -176,6 +193,8 @@ def frame_tables(
                 bad.append(_bad(path, f"{_who(refs_here[0])}: the sequence file has no frames"))
                 continue
             pending.add(rows._asdict(), refs_here)
+        if run:
+            pending.add_batch(parsed, run)
         yield from pending.full()
     yield from pending.flush()
     if bad:
@@ -184,39 +203,77 @@ def frame_tables(
 
 class _Pending:
     """Stamped rows gathered over many sequence files and written as one table each: a table per
-    file would make a Parquet row group per file (a video job has one file per line)."""
+    file would make a Parquet row group per file (a video job has one file per line). Rows come
+    as tuples (the reference path, kept rows) or as Arrow tables (the fast path), kept in order."""
 
     ROWS = 65_536  # rows gathered before a table is made
 
     def __init__(self) -> None:
         self.rows: dict[str, list[tuple]] = {t: [] for t in FRAME_TABLES}
+        self.tables: dict[str, list[pa.Table]] = {t: [] for t in FRAME_TABLES}
+        self.count: dict[str, int] = dict.fromkeys(FRAME_TABLES, 0)
 
     def add(self, parsed: dict[str, list[tuple]], refs: list[Reference]) -> None:
         for ref in refs:
             prefix = (ref.line, ref.object_id, ref.attribute)
-            meta = orjson.loads(ref.metadata)
-            meta = meta if isinstance(meta, dict) else {}
+            meta = _meta(ref)
             for table in FRAME_TABLES:
                 rows = parsed[table]
                 if not rows:
                     continue
                 if table == "frames":
-                    self.rows[table] += stamp_frames(rows, prefix)
+                    rows = stamp_frames(rows, prefix)
                 else:
-                    self.rows[table] += stamp(table, rows, prefix, meta)
+                    rows = stamp(table, rows, prefix, meta)
+                self.rows[table] += rows
+                self.count[table] += len(rows)
+
+    def add_batch(self, parsed: Parsed, run: list[tuple[int, list[Reference]]]) -> None:
+        """The rows of consecutive fast-path files (positions in `parsed.accepted`) for each
+        label that refers to them."""
+        first, last = run[0][0], run[-1][0]
+        labels = [[_label(ref) for ref in refs] for _, refs in run]
+        for table in FRAME_TABLES:
+            starts = parsed.starts[table]
+            if starts[last + 1] == starts[first]:
+                continue
+            data = parsed.tables[table].slice(starts[first], starts[last + 1] - starts[first])
+            here = [s - starts[first] for s in starts[first : last + 2]]
+            self._table(table, stamp_batch(table, data, here, labels))
+
+    def _table(self, table: str, data: pa.Table) -> None:
+        if self.rows[table]:
+            self.tables[table].append(to_arrow(table, self.rows[table]))
+            self.rows[table] = []
+        self.tables[table].append(data)
+        self.count[table] += data.num_rows
+
+    def _take(self, table: str) -> pa.Table:
+        if self.rows[table]:
+            self.tables[table].append(to_arrow(table, self.rows[table]))
+        tables, self.tables[table], self.rows[table] = self.tables[table], [], []
+        self.count[table] = 0
+        return tables[0] if len(tables) == 1 else pa.concat_tables(tables).combine_chunks()
 
     def full(self) -> Iterator[tuple[str, pa.Table]]:
         """The tables that have gathered enough rows."""
-        for table, rows in self.rows.items():
-            if len(rows) >= self.ROWS:
-                yield table, to_arrow(table, rows)
-                self.rows[table] = []
+        for table in FRAME_TABLES:
+            if self.count[table] >= self.ROWS:
+                yield table, self._take(table)
 
     def flush(self) -> Iterator[tuple[str, pa.Table]]:
-        for table, rows in self.rows.items():
-            if rows:
-                yield table, to_arrow(table, rows)
-                self.rows[table] = []
+        for table in FRAME_TABLES:
+            if self.count[table]:
+                yield table, self._take(table)
+
+
+def _meta(ref: Reference) -> dict:
+    meta = orjson.loads(ref.metadata)
+    return meta if isinstance(meta, dict) else {}
+
+
+def _label(ref: Reference) -> Label:
+    return Label(ref.line, ref.object_id, ref.attribute, _meta(ref))
 
 
 def _who(ref: Reference) -> str:
