@@ -314,7 +314,7 @@ def _confidences(table: str, data: pa.Table, pairs: list[tuple[int, Label]], own
     for o, f, i in zip(owner, frame_nos, positions, strict=True):
         these = given[o].get(f)
         conf = None
-        if these is not None and len(these) == counts[o, f]:
+        if these is not None and len(these) == counts[o, f] > i:
             conf = these[i]
             conf = conf if type(conf) in (int, float) else None
         out.append(None if conf is None else float(conf))

@@ -174,8 +174,8 @@ def stamp(table: str, rows: list[Row], prefix: Row, meta: dict) -> list[Row]:
         values[at["class_name"]] = name if isinstance(name, str) else None
         given = confidences.get(values[frame_no])
         conf = None
-        if given is not None and len(given) == counts[values[frame_no]]:
-            conf = given[values[index]]
+        if given is not None and len(given) == counts[values[frame_no]] > values[index]:
+            conf = given[values[index]]  # (a frame mixing boxes and cuboids: beyond the list)
             conf = conf if type(conf) in (int, float) else None
         values[at["confidence"]] = None if conf is None else float(conf)
         out.append(tuple(values))

@@ -332,12 +332,25 @@ def fetch_all(fs: fsspec.AbstractFileSystem, paths: list[str]) -> list[bytes | E
 
     A file that cannot be read gives its exception in its place. `cat_ranges` from byte 0 is
     used instead of `cat`, which would glob-expand `[` in keys and HEAD every object first.
+    Local files are read with a plain `open`, which is what fsspec's local `cat_ranges` does for
+    each file after its own bookkeeping (a file opener and two path normalisations each): 3.3
+    times faster on 20,000 small sequence files (bench/fetch_local.py).
     """
     if not paths:
         return []
+    if isinstance(fs, LocalFileSystem):
+        return [_read_local(path) for path in paths]
     with store_errors():
         found = fs.cat_ranges(paths, [0] * len(paths), [None] * len(paths), on_error="return")
     return [as_store_error(f) if isinstance(f, Exception) else f for f in found]
+
+
+def _read_local(path: str) -> bytes | OSError:
+    try:
+        with open(path, "rb") as stream:
+            return stream.read()
+    except OSError as exc:
+        return exc
 
 
 def partition_value(value: str) -> str:
