@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 
 from gtlake.errors import LineError, SourceError
 from gtlake.schemas import FRAME_TABLES
-from gtlake.sequence_batch import Label, Parsed, parse_batch, stamp_batch
+from gtlake.sequence_batch import Label, Labels, Parsed, parse_batch, stamp_batch
 from gtlake.sequences import parse_sequence, stamp, stamp_frames
 from gtlake.snapshot import read_job
 from gtlake.source import JobDir, SourceFile
@@ -232,7 +232,7 @@ class _Pending:
         """The rows of consecutive fast-path files (positions in `parsed.accepted`) for each
         label that refers to them."""
         first, last = run[0][0], run[-1][0]
-        labels = [[_label(ref) for ref in refs] for _, refs in run]
+        labels = Labels([[_label(ref) for ref in refs] for _, refs in run])
         for table in FRAME_TABLES:
             starts = parsed.starts[table]
             if starts[last + 1] == starts[first]:

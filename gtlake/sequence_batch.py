@@ -17,6 +17,8 @@ as :func:`gtlake.sequences.stamp` does row by row.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from itertools import accumulate, chain, compress
 from operator import attrgetter
 from typing import Any, NamedTuple
 
@@ -27,7 +29,7 @@ import pyarrow.compute as pc
 from msgspec import UNSET, Raw, Struct, UnsetType, field
 
 from gtlake.errors import LineError
-from gtlake.schemas import FILE_SCHEMAS, FRAME_TABLES
+from gtlake.schemas import FILE_SCHEMAS
 from gtlake.sequences import class_map, frame_confidences
 from gtlake.tasktypes import class_index
 
@@ -158,29 +160,21 @@ def _accepts(path: str, frames: list[_Frame]) -> bool:
 
 
 def _build(paths: list[str], decoded: list[list[_Frame] | None], accepted: list[int]) -> Parsed:
-    file_of_frame: list[int] = []  # position in `accepted`
-    frame_index: list[int] = []
     frames: list[_Frame] = []
-    for k, i in enumerate(accepted):
+    per_file: list[int] = []  # frames of each accepted file
+    for i in accepted:
         these = decoded[i]
         assert these is not None
         frames += these
-        file_of_frame += [k] * len(these)
-        frame_index += range(len(these))
-    anns: list[_Annotation] = []
-    frame_of_ann: list[int] = []
-    ann_index: list[int] = []
-    counts = []
-    for f, frame in enumerate(frames):
-        these_anns = frame.annotations or []
-        counts.append(len(these_anns))
-        anns += these_anns
-        frame_of_ann += [f] * len(these_anns)
-        ann_index += range(len(these_anns))
-    file_names = pa.array([paths[i] for i in accepted], pa.string())
+        per_file.append(len(these))
+    lists = list(map(attrgetter("annotations"), frames))
+    counts = [len(these) if these else 0 for these in lists]
+    anns: list[_Annotation] = list(chain.from_iterable(filter(None, lists)))
+    frame_starts = list(accumulate(per_file, initial=0))
+    file_of_frame = _parents(per_file)
     frame_cols = {
-        "file": file_names.take(pa.array(file_of_frame, pa.int32())),
-        "frame_index": pa.array(frame_index, pa.int32()),
+        "file": pa.array([paths[i] for i in accepted], pa.string()).take(file_of_frame),
+        "frame_index": _positions(file_of_frame, frame_starts),
         "frame_no": pa.array(_numbers(list(map(_frame_no, frames))), pa.int64()),
         "frame": pa.array(list(map(_frame_name, frames)), pa.string()),
         "frame_attributes": pa.array(
@@ -189,26 +183,28 @@ def _build(paths: list[str], decoded: list[list[_Frame] | None], accepted: list[
         "annotations": pa.array(counts, pa.int32()),
     }
     tables = {"frames": _table("frames", frame_cols)}
-    starts = {"frames": _starts(file_of_frame, len(accepted))}
-    cuboid = [a.center_x is not UNSET for a in anns]
-    kinds = {"frame_boxes": [not c for c in cuboid], "cuboids": cuboid}
-    for table, index_name, columns in (
-        ("frame_boxes", "box_index", _BOX_COLUMNS),
-        ("cuboids", "cuboid_index", _CUBOID_COLUMNS),
+    starts = {"frames": frame_starts}
+    frame_of_ann = _parents(counts)
+    ann_index = _positions(frame_of_ann, list(accumulate(counts, initial=0)))
+    centers = list(map(attrgetter("center_x"), anns))
+    boxes = centers.count(UNSET)  # a cuboid has `center-x`, even null
+    for table, index_name, columns, count in (
+        ("frame_boxes", "box_index", _BOX_COLUMNS, boxes),
+        ("cuboids", "cuboid_index", _CUBOID_COLUMNS, len(anns) - boxes),
     ):
-        mine = kinds[table]
-        if all(mine):
-            chosen, where, position = anns, frame_of_ann, ann_index
+        if count in (0, len(anns)):  # all of one kind (or none): no filtering
+            chosen = anns if count else []
+            where, position = (frame_of_ann, ann_index) if count else (_EMPTY, _EMPTY)
         else:
-            chosen = [a for a, m in zip(anns, mine, strict=True) if m]
-            where = [w for w, m in zip(frame_of_ann, mine, strict=True) if m]
-            position = [p for p, m in zip(ann_index, mine, strict=True) if m]
-        at = pa.array(where, pa.int32())
+            cuboid = table == "cuboids"
+            mine = pa.array([(c is not UNSET) is cuboid for c in centers], pa.bool_())
+            chosen = list(compress(anns, mine.to_pylist()))
+            where, position = frame_of_ann.filter(mine), ann_index.filter(mine)
         cols: dict[str, Any] = {
-            name: frame_cols[name].take(at)
+            name: frame_cols[name].take(where)
             for name in ("file", "frame_index", "frame_no", "frame", "frame_attributes")
         }
-        cols[index_name] = pa.array(position, pa.int32())
+        cols[index_name] = position
         cols["track_id"] = pa.array(list(map(attrgetter("object_id"), chosen)), pa.string())
         cols["object_name"] = pa.array(list(map(attrgetter("object_name"), chosen)), pa.string())
         cols["class_id"] = pa.array(_numbers(list(map(attrgetter("class_id"), chosen))), pa.int64())
@@ -220,18 +216,25 @@ def _build(paths: list[str], decoded: list[list[_Frame] | None], accepted: list[
         raws = map(bytes, map(attrgetter("label_category_attributes"), chosen))
         cols["category_attributes"] = pa.array(_compacts(list(raws)), pa.string())
         tables[table] = _table(table, cols)
-        starts[table] = _starts([file_of_frame[w] for w in where], len(accepted))
+        owners = file_of_frame.take(where).to_pylist()  # sorted: each file's rows together
+        starts[table] = [bisect_left(owners, k) for k in range(len(accepted) + 1)]
     return Parsed(accepted, tables, starts)
 
 
-def _starts(owner: list[int], files: int) -> list[int]:
-    """Row offsets per file from the (sorted) owning file of each row."""
-    starts = [0] * (files + 1)
-    for k in owner:
-        starts[k + 1] += 1
-    for k in range(files):
-        starts[k + 1] += starts[k]
-    return starts
+_EMPTY = pa.array([], pa.int32())
+
+
+def _parents(counts: list[int]) -> pa.Array:
+    """For `counts` children per parent, each child's parent (position), as an int32 array."""
+    offsets = pa.array(list(accumulate(counts, initial=0)), pa.int32())
+    lists = pa.ListArray.from_arrays(offsets, pa.nulls(offsets[-1].as_py(), pa.int8()))
+    return pc.cast(pc.list_parent_indices(lists), pa.int32())
+
+
+def _positions(parents: pa.Array, starts: list[int]) -> pa.Array:
+    """Each child's position among its parent's children."""
+    rows = pa.array(range(len(parents)), pa.int32())
+    return pc.subtract(rows, pa.array(starts, pa.int32()).take(parents))
 
 
 def _table(table: str, columns: dict[str, Any]) -> pa.Table:
@@ -253,43 +256,63 @@ class Label(NamedTuple):
     meta: dict
 
 
-def stamp_batch(table: str, data: pa.Table, starts: list[int], labels: list[list[Label]]
-                ) -> pa.Table:  # fmt: skip
+class Labels:
+    """The labels referring to consecutive files (a list per file), read once for every table:
+    their prefix columns, class maps (a few distinct ones) and per-frame confidences."""
+
+    def __init__(self, labels: list[list[Label]]) -> None:
+        self.per_file = labels
+        pairs = [label for these in labels for label in these]
+        self.single = all(len(these) == 1 for these in labels)
+        self.prefix = {
+            "line": pa.array([p.line for p in pairs], pa.int64()),
+            "object_id": pa.array([p.object_id for p in pairs], pa.string()),
+            "attribute": pa.array([p.attribute for p in pairs], pa.string()),
+        }
+        known: dict[bytes, int] = {}
+        self.maps: list[dict[str, str]] = []  # the distinct class maps, names only
+        self.map_of: list[int] = []  # per pair
+        for label in pairs:
+            found = class_map(label.meta)
+            key = orjson.dumps(found, option=orjson.OPT_SORT_KEYS)
+            if key not in known:
+                known[key] = len(self.maps)
+                self.maps.append({str(k): v for k, v in found.items() if isinstance(v, str)})
+            self.map_of.append(known[key])
+        self.given = [frame_confidences(label.meta) for label in pairs]
+
+
+def stamp_batch(table: str, data: pa.Table, starts: list[int], labels: Labels) -> pa.Table:
     """`data`'s rows for each label of each file (file k's rows: `starts[k]:starts[k+1]`), in
     file then label order, with the label's prefix, class names and confidences."""
-    take: list[int] = []
     owner: list[int] = []  # per row: the (file, label) pair
-    pairs: list[tuple[int, Label]] = []
-    for k, these in enumerate(labels):
-        for label in these:
-            take += range(starts[k], starts[k + 1])
-            owner += [len(pairs)] * (starts[k + 1] - starts[k])
-            pairs.append((k, label))
-    if len(take) != data.num_rows or any(len(these) != 1 for these in labels):
+    pair = 0
+    for k, these in enumerate(labels.per_file):
+        for _ in these:
+            owner += [pair] * (starts[k + 1] - starts[k])
+            pair += 1
+    if not labels.single:  # a file referred to by several labels: its rows once for each
+        take: list[int] = []
+        for k, these in enumerate(labels.per_file):
+            take += list(range(starts[k], starts[k + 1])) * len(these)
         data = data.take(pa.array(take, pa.int64()))
     at = pa.array(owner, pa.int32())
     columns = {name: data[name] for name in data.column_names}
-    for name, kind in (("line", pa.int64()), ("object_id", pa.string()),
-                       ("attribute", pa.string())):  # fmt: skip
-        columns[name] = pa.array([getattr(p[1], name) for p in pairs], kind).take(at)
+    for name, values in labels.prefix.items():
+        columns[name] = values.take(at)
     if table != "frames":
-        columns["class_name"] = _class_names(data["class_id"], pairs, owner)
-        columns["confidence"] = _confidences(table, data, pairs, owner)
+        columns["class_name"] = _class_names(data["class_id"], labels, owner)
+        columns["confidence"] = _confidences(table, data, labels, owner)
     return pa.Table.from_arrays([columns[n] for n in data.column_names], schema=data.schema)
 
 
-def _class_names(ids: pa.ChunkedArray, pairs: list[tuple[int, Label]], owner: list[int]
-                 ) -> pa.Array:  # fmt: skip
-    maps = []
-    for _, label in pairs:
-        found = class_map(label.meta)
-        maps.append({str(k): v for k, v in found.items() if isinstance(v, str)})
-    distinct = {orjson.dumps(m, option=orjson.OPT_SORT_KEYS) for m in maps}
-    if len(distinct) == 1:
-        only = maps[0]
+def _class_names(ids: pa.ChunkedArray, labels: Labels, owner: list[int]) -> pa.Array:
+    if len(labels.maps) == 1:  # the usual: one class map for the job
+        (only,) = labels.maps
         keys = pa.array(list(only), pa.string())
         names = pa.array(list(only.values()), pa.string())
         return names.take(pc.index_in(pc.cast(ids, pa.string()), keys))
+    maps = [labels.maps[m] for m in labels.map_of]
     return pa.array(
         [
             None if c is None else maps[o].get(str(c))
@@ -299,9 +322,8 @@ def _class_names(ids: pa.ChunkedArray, pairs: list[tuple[int, Label]], owner: li
     )
 
 
-def _confidences(table: str, data: pa.Table, pairs: list[tuple[int, Label]], owner: list[int]
-                 ) -> pa.Array:  # fmt: skip
-    given = [frame_confidences(label.meta) for _, label in pairs]
+def _confidences(table: str, data: pa.Table, labels: Labels, owner: list[int]) -> pa.Array:
+    given = labels.given
     if not any(given):
         return pa.nulls(data.num_rows, pa.float64())
     index = "box_index" if table == "frame_boxes" else "cuboid_index"
@@ -321,4 +343,4 @@ def _confidences(table: str, data: pa.Table, pairs: list[tuple[int, Label]], own
     return pa.array(out, pa.float64())
 
 
-__all__ = ["FRAME_TABLES", "Label", "Parsed", "parse_batch", "stamp_batch"]
+__all__ = ["Label", "Labels", "Parsed", "parse_batch", "stamp_batch"]

@@ -119,7 +119,8 @@ def test_the_fast_path_reads_regular_files_and_the_switch_forces_the_reference(
 # -- odd files mixed into regular batches ---------------------------------------------------------
 
 
-def _line(job: str, i: int, class_map: object, objects: object = None) -> dict:
+def _line(job: str, i: int, class_map: object, objects: object = None, file: int | None = None
+          ) -> dict:  # fmt: skip
     meta: dict = {
         "class-map": class_map,
         "job-name": f"labeling-job/{job}",
@@ -129,9 +130,10 @@ def _line(job: str, i: int, class_map: object, objects: object = None) -> dict:
     }
     if objects is not None:
         meta["objects"] = objects
+    at = i if file is None else file
     return {
         "source-ref": f"s3://bucket/videos/{i}/seq.json",
-        "tracking-ref": f"s3://bucket/output/{job}/{SEQ}/{i}/SeqLabel.json",
+        "tracking-ref": f"s3://bucket/output/{job}/{SEQ}/{at}/SeqLabel.json",
         "tracking-ref-metadata": meta,
     }
 
@@ -275,7 +277,8 @@ def test_odd_files_in_regular_batches(
                 st.one_of(st.floats(0, 1), st.just("x"), st.just(True)), max_size=4))}
                 for n in range(3)]  # fmt: skip
         class_map = data.draw(st.sampled_from(_CLASS_MAPS))  # one per line, or all the same
-        lines.append(_line(job, i, class_map, objects))
+        shared = i and data.draw(st.integers(0, 4)) == 0  # the previous line's file as well
+        lines.append(_line(job, i, class_map, objects, i - 1 if shared else None))
         target = src / job / SEQ / str(i) / "SeqLabel.json"
         target.parent.mkdir(parents=True)
         raw = doc if isinstance(doc, bytes) else _dump(doc, 2 if pretty else None, pretty)
