@@ -36,6 +36,7 @@ from gtlake.storage import Location, fetch_all
 from gtlake.writer import to_arrow
 
 BATCH = 256  # files fetched per round
+KEEP_BATCH = 4096  # unchanged files whose rows are kept, per round
 RAW_LIMIT = 1 << 20  # characters of a quarantined file kept in `quarantine.raw`
 REF_TYPES = ("video-", "point-cloud-")  # label types whose `-ref` may be a sequence file
 _ANNOTATIONS = "annotations/"
@@ -101,12 +102,18 @@ class _Previous:
     def __init__(self, lake: Location, job: str) -> None:
         files = read_job(lake, "files", job, ["path", "size", "etag", "last_modified"])
         self.files = {r["path"]: r for r in files.to_pylist()}
-        self.tables = {t: read_job(lake, t, job) for t in FRAME_TABLES}
+        self.tables = {t: read_job(lake, t, job).combine_chunks() for t in FRAME_TABLES}
         self.by_file: dict[str, dict[str, list[int]]] = {}  # table -> file -> row indexes
         for table, data in self.tables.items():
             index: dict[str, list[int]] = {}
-            for i, file in enumerate(data["file"].to_pylist()):
-                index.setdefault(file, []).append(i)
+            first: dict[str, tuple] = {}  # the first label that referred to the file
+            names = ("line", "object_id", "attribute")
+            prefixes = zip(*(data[c].to_pylist() for c in names), strict=True)
+            for i, (file, prefix) in enumerate(
+                zip(data["file"].to_pylist(), prefixes, strict=True)
+            ):
+                if first.setdefault(file, prefix) == prefix:
+                    index.setdefault(file, []).append(i)
             self.by_file[table] = index
         self.loaded = set(self.by_file["frames"])
 
@@ -116,9 +123,19 @@ class _Previous:
         if not indexes:
             return []
         data = self.tables[table].take(pa.array(indexes, pa.int64()))
-        rows = list(zip(*(data[c].to_pylist() for c in data.column_names), strict=True))
-        first = rows[0][:3]
-        return [r for r in rows if r[:3] == first]
+        return list(zip(*(data[c].to_pylist() for c in data.column_names), strict=True))
+
+    def parsed(self, paths: list[str]) -> Parsed:
+        """The rows of `paths`, as the fast path gives a batch's rows (to be stamped)."""
+        tables, starts = {}, {}
+        for table in FRAME_TABLES:
+            take: list[int] = []
+            starts[table] = [0]
+            for path in paths:
+                take += self.by_file[table].get(path, ())
+                starts[table].append(len(take))
+            tables[table] = self.tables[table].take(pa.array(take, pa.int64()))
+        return Parsed(list(range(len(paths))), tables, starts)
 
 
 def frame_tables(
@@ -152,12 +169,16 @@ def frame_tables(
         else:
             fetch.append(path)
     pending = _Pending()
-    for path in keep:
+    fast = not os.environ.get(REFERENCE_ONLY)
+    for start in range(0, len(keep) if fast else 0, KEEP_BATCH):
+        kept = keep[start : start + KEEP_BATCH]
+        pending.add_batch(previous.parsed(kept), [(n, wanted[p]) for n, p in enumerate(kept)])
+        yield from pending.full()
+    for path in keep if not fast else ():  # the reference: row by row
         parsed = {t: previous.rows(t, path) for t in FRAME_TABLES}
         pending.add(parsed, wanted[path])
         yield from pending.full()
     fs = source.fs() if fetch else None
-    fast = not os.environ.get(REFERENCE_ONLY)
     for start in range(0, len(fetch), BATCH):
         batch = fetch[start : start + BATCH]
         contents = fetch_all(fs, [f"{job.path}/{p}" for p in batch])

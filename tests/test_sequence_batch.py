@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from orjson import loads as orjson_loads
 
 from gtlake import frames
 from gtlake import ingest as ingest_module
@@ -324,3 +325,54 @@ def test_a_frame_mixing_boxes_and_cuboids_with_confidences(tmp_path: Path, monke
         (2, "car", None),
     ]
     assert [(c["cuboid_index"], c["confidence"]) for c in fast[job]["cuboids"]] == [(1, None)]
+
+
+def _change(src: Path) -> None:
+    """A changed manifest over mostly unchanged sequence files: the last line renames its classes
+    and refers to the first line's file instead; one file is rewritten."""
+    (manifest,) = src.rglob("output.manifest")
+    lines = manifest.read_bytes().splitlines()
+    last = orjson_loads(lines[-1])
+    first = orjson_loads(lines[0])
+    (attribute,) = [k for k in first if k.endswith("-ref") and k != "source-ref"]
+    last[attribute] = first[attribute]
+    names = last[f"{attribute}-metadata"]["class-map"]
+    names.update({k: f"{v} (renamed)" for k, v in names.items()})
+    lines[-1] = json.dumps(last).encode()
+    lines[1] = lines[1].replace(b'"truck"', b'"van"')
+    manifest.write_bytes(b"\n".join(lines) + b"\n")
+    (seq,) = src.rglob(f"{SEQ}/2/SeqLabel.json")
+    seq.write_bytes(seq.read_bytes().replace(b'"class-id":"1"', b'"class-id":"3"'))
+
+
+def test_kept_rows_are_the_same_both_ways(tmp_path: Path, monkeypatch) -> None:
+    """Unchanged files keep their rows from the lake (no re-read), stamped afresh with the line
+    that refers to them now: the batched keeping gives the reference's rows."""
+    write_synthetic(
+        tmp_path / "src", 1, 30, kinds=["video-object-tracking"], chained=False, intermediates=0
+    )
+    rows = {}
+    for mode in ("fast", "reference"):
+        src, lake = tmp_path / f"src-{mode}", Location(str(tmp_path / f"lake-{mode}"))
+        shutil.copytree(tmp_path / "src", src)
+        if mode == "reference":
+            monkeypatch.setenv(frames.REFERENCE_ONLY, "1")
+        assert not ingest(Location(str(src)), lake, workers=1).failed
+        _change(src)
+        fetched: list[str] = []
+
+        def fetch_all(fs, paths, fetched=fetched, real=frames.fetch_all):  # records what is read
+            fetched.extend(paths)
+            return real(fs, paths)
+
+        monkeypatch.setattr(frames, "fetch_all", fetch_all)
+        assert not ingest(Location(str(src)), lake, workers=1).failed
+        monkeypatch.undo()
+        assert [p.split(f"{SEQ}/")[1] for p in fetched] == ["2/SeqLabel.json"]
+        (job,) = [p.name for p in src.iterdir()]
+        rows[mode] = {t: read_job(lake, t, job).to_pylist() for t in COMPARED}
+    assert rows["fast"] == rows["reference"]
+    boxes = rows["fast"]["frame_boxes"]
+    last = [b for b in boxes if b["line"] == 29]
+    assert {b["file"] for b in last} == {f"{SEQ}/0/SeqLabel.json"}  # the first line's file
+    assert all(b["class_name"].endswith(" (renamed)") for b in last)
