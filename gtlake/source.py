@@ -46,7 +46,7 @@ def file_kind(relpath: str) -> str:
     return "other"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceFile:
     path: str  # relative to the job directory, `/`-separated
     size: int
