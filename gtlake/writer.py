@@ -1,4 +1,6 @@
-"""Writing one job's data files: one Parquet file per table, streamed block by block.
+"""Writing one job's data files: one Parquet file per table, streamed block by block (a manifest
+large enough to be read in byte ranges adds a file per range, written by the worker process
+that read it).
 
 The files are written where they will stay, under the table's folder
 (`<lake>/<table>/<key>/part-<ingest_id>.parquet`); nothing refers to them until the lake
