@@ -5,7 +5,8 @@ each) into a moto server running in a child process (`bench/motoserver.py`: loop
 lifetime, the requests it answers counted by kind), then measures, from this process through the
 S3 API, with the requests each step made:
 
-1. listing and fingerprinting every job (`gtlake.source.list_jobs`: paginated ListObjectsV2);
+1. listing and fingerprinting every job (`gtlake.source.list_jobs`: paginated ListObjectsV2), and
+   the listing split into concurrent ranges at known job names, as an ingest into a lake does;
 2. a full ingest (S3 source, local lake), then the same ingest again with nothing changed (every
    job skipped from its fingerprint), as a fraction of the full one;
 3. the same pair with the lake on S3 too (every job, or the first `--s3-lake-jobs`).
@@ -91,6 +92,7 @@ def main() -> None:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from motoserver import MotoServer
 
+    from gtlake import storage
     from gtlake.ingest import ingest
     from gtlake.source import list_jobs
     from gtlake.storage import Location
@@ -124,6 +126,13 @@ def main() -> None:
 
         try:
             _, jobs = step(f"list {args.jobs} jobs ({objects} objects)", lambda: list_jobs(source))
+            known = [j.name for j in jobs]
+            step(
+                f"the same, split at the {len(known)} jobs a lake knows",
+                lambda: list_jobs(source, known=known),
+                f"{max(1, min(storage.LIST_RANGES, len(known) // storage.RANGE_NAMES))} "
+                "concurrent ranges",
+            )
             step(f"fingerprint {args.jobs} jobs", lambda: [j.fingerprint() for j in jobs])
             assert len(jobs) == args.jobs
 

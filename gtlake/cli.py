@@ -20,7 +20,7 @@ import click
 from rich.console import Console
 
 from gtlake.errors import GtlakeError, one_line
-from gtlake.processes import Terminated, sigterm_raises
+from gtlake.processes import Terminated, lean_memory, sigterm_raises
 from gtlake.schemas import TABLES
 from gtlake.storage import Location, as_store_error
 
@@ -161,6 +161,7 @@ def endpoint_option(command: Any) -> Any:
 @click.pass_context
 def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     ctx.obj = setup_logging(verbose, quiet)
+    lean_memory()
 
 
 @cli.command(

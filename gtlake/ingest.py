@@ -12,7 +12,6 @@ import contextlib
 import logging
 import os
 import queue
-import tempfile
 import threading
 import time
 import uuid
@@ -233,7 +232,7 @@ def stage_job(
     """Read one job's manifest and write its files; committing them is `gtlake.lake.commit`.
 
     With `cores` > 1 a large local manifest is flattened in that many worker processes, a byte
-    range each at a time (`_ranged_rows`)."""
+    range each at a time (`_ranged_parts`)."""
     manifest, status = job.manifest()
     result = JobResult(job.name, status=status, manifest=manifest.path if manifest else None)
     fingerprint = job.fingerprint()
@@ -255,16 +254,19 @@ def stage_job(
                 raise ManifestError(path, reason=f"cannot be read: {exc}") from exc
             with stream:
                 if cores > 1 and not source.is_s3 and manifest.size >= RANGE_MIN:
-                    pieces = _ranged_rows(stream, source, path, manifest, cores, reading)
+                    ranged = _ranged_parts(stream, source, path, manifest, cores, reading, writer)
+                    for found, done in ranged:  # each range's files are adopted by `writer`
+                        refs.extend(found)
+                        if on_bytes is not None:
+                            on_bytes(job.name, done, manifest.size)
                 else:
-                    pieces = _block_rows(stream, manifest.path, reading)
-                for tables, done in pieces:
-                    for table, data in tables.items():
-                        writer.write(table, data)
-                        if table == "labels":
-                            refs.extend(references(data))
-                    if on_bytes is not None:
-                        on_bytes(job.name, done, manifest.size)
+                    for tables, done in _block_rows(stream, manifest.path, reading):
+                        for table, data in tables.items():
+                            writer.write(table, data)
+                            if table == "labels":
+                                refs.extend(references(data))
+                        if on_bytes is not None:
+                            on_bytes(job.name, done, manifest.size)
             result.bytes = manifest.size
             if writer.rows["objects"] + writer.rows["quarantine"] == 0:
                 result.message = "empty manifest"
@@ -337,78 +339,104 @@ RANGE_BYTES = 16 << 20  # ... in byte ranges of about this size
 
 
 @dataclass
-class _RangeRows:
-    tables: dict[str, str]  # table -> Arrow IPC file; line numbers from the range's first line
-    lines: int  # line ends in the range
+class _RangePart:
+    part: str  # the suffix of its files' names
+    rows: dict[str, int]  # rows by table, in the files the worker wrote (and closed)
     attributes: dict[str, _Attribute]
+    refs: list[Reference]  # labels referring to sequence files
 
 
 def _flatten_range(
     source: Location,
     path: str,
-    start: int,
-    end: int,
+    span: tuple[int, int, int],
     job: str,
     file: str,
     own: str | None,
-    spool: str,
-) -> _RangeRows:
-    """Flatten one byte range of a manifest (in a worker process). Its tables go to Arrow IPC
-    files under `spool`, which the parent maps into memory: no copy through a pipe."""
+    lake: Location,
+    ingest_id: str,
+    staging: str | None,
+) -> _RangePart:
+    """Flatten one byte range of a manifest (in a worker process) into Parquet files of its own:
+    `span` is (start, end, the line number of its first line)."""
+    start, end, first_line = span
     attributes: dict[str, _Attribute] = {}
-    parts: dict[str, list[pa.Table]] = {}
-    with source.fs().open(path, "rb") as stream:
-        reader = RangeReader(stream, start, end)
-        for block in read_blocks(reader, offset=start):
-            rows = _flatten_block(job, attributes, file, [parse(raw) for raw in block], own)
-            for table, data in _block_tables(rows).items():
-                parts.setdefault(table, []).append(data)
-    files = {}
-    for table, pieces in parts.items():
-        files[table] = os.path.join(spool, f"{start}-{table}.arrow")
-        with pa.OSFile(files[table], "wb") as sink, pa.ipc.new_file(sink, pieces[0].schema) as out:
-            for piece in pieces:
-                out.write_table(piece)
-    return _RangeRows(files, reader.newlines, attributes)
+    refs: list[Reference] = []
+    writer = JobWriter(lake, job, ingest_id, staging=staging, part=f"-{start}")
+    try:
+        with source.fs().open(path, "rb") as stream:
+            reader = RangeReader(stream, start, end)
+            for block in read_blocks(reader, offset=start):
+                rows = _flatten_block(job, attributes, file, [parse(raw) for raw in block], own)
+                for table, data in _block_tables(rows).items():
+                    data = _shift_lines(data, first_line)
+                    writer.write(table, data)
+                    if table == "labels":
+                        refs.extend(references(data))
+        rows = writer.close_part()
+    except BaseException:
+        writer.abort()
+        raise
+    return _RangePart(writer.part, rows, attributes, refs)
 
 
-def _ranged_rows(
+def _ranged_parts(
     stream: IO[bytes],
     source: Location,
     path: str,
     manifest,
     cores: int,
     reading: _Reading,
-) -> Iterator[tuple[Tables, int]]:
-    """A large manifest on every core: byte ranges ending at line ends, flattened by a pool of
-    `cores` processes, their tables taken in file order (line numbers shifted by the line ends
-    of the ranges before). At most `cores + 1` ranges are in flight, so memory stays flat."""
+    writer: JobWriter,
+) -> Iterator[tuple[list[Reference], int]]:
+    """A large manifest on every core: byte ranges ending at line ends, each flattened and
+    written by one of a pool of `cores` processes into files of its own, which `writer` adopts
+    in file order; yields each range's references to sequence files and where it ends. A
+    range's first line number is counted here (its line ends before it) before it is handed
+    out. At most `cores + 1` ranges are in flight, so memory stays flat."""
     reading.decide([parse(raw) for raw in next(read_blocks(stream), [])])
     ranges = iter(line_ranges(stream, manifest.size, RANGE_BYTES))
     pending: deque = deque()
-    with tempfile.TemporaryDirectory(prefix="gtlake-ranges-") as spool, worker_pool(cores) as pool:
+    lines = 0
+    with worker_pool(cores) as pool:
 
         def submit() -> None:
+            nonlocal lines
             span = next(ranges, None)
             if span is not None:
-                args = (source, path, *span, reading.job, manifest.path, reading.own, spool)
-                pending.append((span, pool.submit(_flatten_range, *args)))
+                start, end = span
+                args = (source, path, (start, end, lines), reading.job, manifest.path,
+                        reading.own, writer.lake, writer.ingest_id, writer.staging)  # fmt: skip
+                pending.append((end, pool.submit(_flatten_range, *args)))
+                lines += _line_ends(stream, start, end)
 
         for _ in range(cores + 1):
             submit()
-        lines = 0
-        while pending:
-            span, future = pending.popleft()
-            done = future.result()
-            submit()
-            reading.merge(done.attributes)
-            tables = {}
-            for table, name in done.tables.items():
-                data = pa.ipc.open_file(pa.memory_map(name)).read_all()  # maps, no copy
-                tables[table] = _shift_lines(data, lines)
-                os.remove(name)  # the mapping stays valid until the table is dropped
-            yield tables, span[1]
-            lines += done.lines
+        try:
+            while pending:
+                end, future = pending.popleft()
+                done = future.result()
+                writer.adopt(done.part, done.rows)
+                reading.merge(done.attributes)
+                submit()
+                yield done.refs, end
+        finally:  # an error: the ranges already written go with the job's files
+            for _, future in pending:
+                if future.done() and not future.cancelled() and future.exception() is None:
+                    writer.adopt(future.result().part, future.result().rows)
+
+
+def _line_ends(stream: IO[bytes], start: int, end: int) -> int:
+    """The line ends between two offsets of a seekable stream (read in pieces of 16 MiB)."""
+    stream.seek(start)
+    count = 0
+    while start < end:
+        piece = stream.read(min(RANGE_BYTES, end - start))
+        if not piece:
+            break
+        count += piece.count(b"\n")
+        start += len(piece)
+    return count
 
 
 def _shift_lines(data: pa.Table, by: int) -> pa.Table:

@@ -139,7 +139,7 @@ class StagedJob:
     job: str
     type: str
     ingest_id: str
-    files: dict[str, DataFile]
+    files: dict[str, list[DataFile]]  # a table's files: a large manifest's ranges, then the rest
     state: dict[str, Any]  # the jobs row's own columns, but `table_versions`
     error: str | None = None
     partitions: dict[str, str] = field(init=False)
@@ -233,9 +233,9 @@ def commit(lake: Location, batch: list[StagedJob]) -> None:
         if dt is None:
             raise LakeError(f"table {table} of {lake.url} does not exist")
         adds = [
-            _add(s.files[table].path, s.files[table].size, s.files[table].rows, s.partitions)
+            _add(f.path, f.size, f.rows, s.partitions)
             for s in batch
-            if table in s.files
+            for f in s.files.get(table, ())
         ]
         if adds:
             try:

@@ -56,9 +56,22 @@ def sigterm_raises() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def lean_memory() -> None:
+    """Arrow's allocations from the C library's `malloc` instead of mimalloc (pyarrow's default),
+    unless `ARROW_DEFAULT_MEMORY_POOL` chooses: mimalloc keeps freed pages for each thread, which
+    raised an ingest worker's peak RSS by about 60 MB (the bench tree: 1,025 MiB summed over the
+    processes against 910 MiB). Set in gtlake's own processes (the CLI, its workers), not on
+    import: a program that imports gtlake keeps its own choice."""
+    if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
+        import pyarrow as pa
+
+        pa.set_memory_pool(pa.system_memory_pool())
+
+
 def _start_worker(parent: int, initializer: Callable[..., Any] | None, initargs: tuple) -> None:
     """Run in each worker as it starts."""
     _die_with_parent(parent)
+    lean_memory()
     if initializer is not None:
         initializer(*initargs)
 

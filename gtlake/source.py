@@ -46,7 +46,7 @@ def file_kind(relpath: str) -> str:
     return "other"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceFile:
     path: str  # relative to the job directory, `/`-separated
     size: int
@@ -128,20 +128,22 @@ def list_jobs(
     except OSError as exc:
         raise SourceError(f"source {location.url} cannot be listed: {exc}") from None
 
-    single = any(p[len(root) + 1 :].startswith("manifests/") for p in listing)
+    cut = len(root) + 1
+    single = any(p.startswith("manifests/", cut) for p in listing)
     single_name = root.rsplit("/", 1)[-1]
     jobs: dict[str, JobDir] = {single_name: JobDir(single_name, root)} if single else {}
     for path, info in listing.items():
-        rel = path[len(root) + 1 :]
+        rel = path[cut:]
         if not rel:
             continue
         if single:
             name, inner = single_name, rel
         else:
             name, _, inner = rel.partition("/")
-            if name.startswith((".", "_")):
-                continue
-            jobs.setdefault(name, JobDir(name, f"{root}/{name}"))
+            if name not in jobs:
+                if name.startswith((".", "_")):
+                    continue
+                jobs[name] = JobDir(name, f"{root}/{name}")
         if inner and info.get("type") == "file" and not inner.endswith("/"):
             jobs[name].files.append(_source_file(inner, info))
     selected = sorted(jobs.values(), key=lambda j: j.name)

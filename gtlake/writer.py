@@ -1,4 +1,6 @@
-"""Writing one job's data files: one Parquet file per table, streamed block by block.
+"""Writing one job's data files: one Parquet file per table, streamed block by block (a manifest
+large enough to be read in byte ranges adds a file per range, written by the worker process
+that read it).
 
 The files are written where they will stay, under the table's folder
 (`<lake>/<table>/<key>/part-<ingest_id>.parquet`); nothing refers to them until the lake
@@ -105,36 +107,52 @@ class DataFile:
 
 
 class JobWriter:
-    """Streams a job's tables into Parquet files, one per table, tagged with the ingest id."""
+    """Streams a job's tables into Parquet files, one per table, tagged with the ingest id.
 
-    def __init__(self, lake: Location, job: str, ingest_id: str) -> None:
+    A large manifest's byte ranges are written by worker processes, each with a writer of its
+    own for the same job and ingest id (`part`: a suffix of the file names, `staging`: the job
+    writer's); the job's writer `adopt`s their files, which come first in each table."""
+
+    def __init__(
+        self,
+        lake: Location,
+        job: str,
+        ingest_id: str,
+        staging: str | None = None,
+        part: str = "",
+    ) -> None:
         self.lake = lake
         self.job = job
         self.ingest_id = ingest_id
         self.key = job_key(job)
+        self.part = part
         self._writers: dict[str, pq.ParquetWriter] = {}
         self._pending: dict[str, list[pa.Table]] = {}  # written, not yet in a row group
         self._held: dict[str, tuple[int, int]] = {}  # rows and bytes of `_pending`
-        self.rows: dict[str, int] = dict.fromkeys(TABLES, 0)
-        self.staging: str | None = None
+        self.rows: dict[str, int] = dict.fromkeys(TABLES, 0)  # adopted parts' rows included
+        self._written: dict[str, int] = dict.fromkeys(TABLES, 0)  # in this writer's own files
+        self._parts: list[tuple[str, dict[str, int]]] = []  # adopted: (part, rows by table)
+        self.staging: str | None = staging
+        self._own_staging = False
         self._moved: list[str] = []
-        if lake.is_s3:
+        if lake.is_s3 and staging is None:
             self.staging = tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-")
+            self._own_staging = True
 
-    def relative(self, table: str, task_type: str | None = None) -> str:
+    def relative(self, table: str, task_type: str | None = None, part: str | None = None) -> str:
         """The file's path inside the table's folder (as the Delta log names it): while it is
         written `<key>/part-<ingest_id>.parquet`, finished `<key>/type=<type>/part-...` (readers
         that take partition values from paths, like polars' `scan_delta`, find `type` there;
         `job` and `ingest_id` are columns of the file)."""
-        name = f"part-{self.ingest_id}.parquet"
+        name = f"part-{self.ingest_id}{self.part if part is None else part}.parquet"
         if task_type is None:
             return f"{self.key}/{name}"
         return f"{self.key}/{type_folder(task_type)}/{name}"
 
-    def _path(self, table: str) -> str:
+    def _path(self, table: str, part: str | None = None) -> str:
         if self.staging is not None:
-            return os.path.join(self.staging, table, self.relative(table))
-        return self.lake.join(table, self.relative(table))
+            return os.path.join(self.staging, table, self.relative(table, None, part))
+        return self.lake.join(table, self.relative(table, None, part))
 
     def write(self, table: str, data: pa.Table) -> None:
         """Add rows to the table's file. A write of ROW_GROUP_ROWS rows or ROW_GROUP_BYTES bytes
@@ -142,6 +160,7 @@ class JobWriter:
         if data.num_rows == 0:
             return
         self.rows[table] += data.num_rows
+        self._written[table] += data.num_rows
         size = data.get_total_buffer_size()
         if data.num_rows >= ROW_GROUP_ROWS or size >= ROW_GROUP_BYTES:
             self._flush(table)  # what is held first: the rows stay in order
@@ -185,49 +204,74 @@ class JobWriter:
         writer = self._writers.pop(table, None)
         if writer is not None:
             writer.close()
-        return self._path(table) if self.rows[table] else None
+        return self._path(table) if self._written[table] else None
+
+    def close_part(self) -> dict[str, int]:
+        """Close every file of a part writer (in a worker) for the job's writer to `adopt`;
+        {table: rows} of the tables with rows."""
+        for table in TABLES:
+            self.close_table(table)
+        return {table: n for table, n in self._written.items() if n}
+
+    def adopt(self, part: str, rows: dict[str, int]) -> None:
+        """Take in the closed files a part writer wrote (`close_part`) into this one's place."""
+        self._parts.append((part, rows))
+        for table, n in rows.items():
+            self.rows[table] += n
+
+    def _pieces(self) -> list[tuple[str, dict[str, int]]]:
+        """(part, rows by table) of every file set: the adopted parts, then this writer's."""
+        return [*self._parts, (self.part, self._written)]
 
     def rewrite_staged(self, table: str, fix: Callable[[pa.Table], pa.Table]) -> None:
-        """Rewrite a table's file row group by row group through `fix` (for a column decided
+        """Rewrite a table's files row group by row group through `fix` (for a column decided
         late); memory stays that of one row group. `fix` sees the table's own columns."""
-        path = self.close_table(table)
-        if path is None:
-            return
-        fixed = path + ".fixed"
-        source = pq.ParquetFile(path)
+        self.close_table(table)
         own = FILE_SCHEMAS[table].names
-        with pq.ParquetWriter(fixed, stored_schema(table), **_write_options(table)) as out:
-            for index in range(source.num_row_groups):
-                group = source.read_row_group(index)
-                out.write_table(self._tagged(table, fix(group.select(own))))
-        source.close()
-        os.replace(fixed, path)
+        for part, rows in self._pieces():
+            if not rows.get(table):
+                continue
+            path = self._path(table, part)
+            fixed = path + ".fixed"
+            source = pq.ParquetFile(path)
+            with pq.ParquetWriter(fixed, stored_schema(table), **_write_options(table)) as out:
+                for index in range(source.num_row_groups):
+                    group = source.read_row_group(index)
+                    out.write_table(self._tagged(table, fix(group.select(own))))
+            source.close()
+            os.replace(fixed, path)
 
-    def finish(self, task_type: str) -> dict[str, DataFile]:
-        """Close every file and move it to its place (upload it to an S3 lake); {table: file}
-        of the tables with rows. The files are still unreferenced: committing them is
-        `gtlake.lake`'s part."""
+    def finish(self, task_type: str) -> dict[str, list[DataFile]]:
+        """Close every file and move it to its place (upload it to an S3 lake); {table: files}
+        of the tables with rows (adopted parts first). The files are still unreferenced:
+        committing them is `gtlake.lake`'s part."""
         try:
             for table in TABLES:
                 self.close_table(table)
-            files = {}
+            files: dict[str, list[DataFile]] = {}
+            pairs = []  # (where it was written, where it goes)
             for table in TABLES:
-                if self.rows[table]:
-                    size = os.path.getsize(self._path(table))
-                    files[table] = DataFile(self.relative(table, task_type), size, self.rows[table])
+                for part, rows in self._pieces():
+                    if rows.get(table):
+                        written = self._path(table, part)
+                        f = DataFile(
+                            self.relative(table, task_type, part),
+                            os.path.getsize(written),
+                            rows[table],
+                        )
+                        files.setdefault(table, []).append(f)
+                        pairs.append((written, self.lake.join(table, f.path)))
             if self.staging is not None:
-                pairs = [(self._path(t), self.lake.join(t, f.path)) for t, f in files.items()]
                 _upload(self.lake.fs(), pairs)
             else:
-                for table, f in files.items():
-                    target = self.lake.join(table, f.path)
+                for written, target in pairs:
                     os.makedirs(os.path.dirname(target), exist_ok=True)
-                    os.replace(self._path(table), target)
+                    os.replace(written, target)
                     self._moved.append(target)
         except OSError as exc:
             raise LakeError(f"cannot write job {self.job!r} to {self.lake.url}: {exc}") from exc
         finally:
-            if self.staging is not None:
+            if self._own_staging:
                 shutil.rmtree(self.staging, ignore_errors=True)
         return files
 
@@ -239,16 +283,17 @@ class JobWriter:
             with contextlib.suppress(Exception):  # the file is removed below either way
                 writer.close()
         self._writers.clear()
-        if self.staging is not None:
+        if self._own_staging:
             shutil.rmtree(self.staging, ignore_errors=True)
             return
         for path in self._moved:
             with contextlib.suppress(OSError):
                 os.remove(path)
         for table in TABLES:
-            for path in (self._path(table), self._path(table) + ".fixed"):
-                with contextlib.suppress(OSError):
-                    os.remove(path)
+            for part, _ in self._pieces():
+                for path in (self._path(table, part), self._path(table, part) + ".fixed"):
+                    with contextlib.suppress(OSError):
+                        os.remove(path)
 
 
 def remove_stale_staging() -> None:

@@ -173,3 +173,35 @@ def test_sigkill_of_the_dagster_run_takes_its_workers_along(source, proxy, tmp_p
     run.kill()
     run.communicate(timeout=BOUND_S)
     assert survivors(processes) == []
+
+
+def _pool_backend() -> str:
+    import pyarrow as pa
+
+    return pa.default_memory_pool().backend_name
+
+
+@pytest.mark.parametrize("chosen", [None, "mimalloc"])
+def test_workers_and_the_cli_allocate_with_malloc_unless_told(chosen, monkeypatch, tmp_path):
+    """gtlake's own processes use Arrow's system pool (mimalloc keeps freed pages per thread),
+    unless ARROW_DEFAULT_MEMORY_POOL chooses."""
+    import pyarrow as pa
+
+    from gtlake.cli import main
+    from gtlake.processes import worker_pool
+
+    if chosen is None:
+        monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    else:
+        monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", chosen)
+    expected = chosen or "system"
+    with worker_pool(1) as pool:
+        assert pool.submit(_pool_backend).result(timeout=60) == expected
+    before = pa.default_memory_pool()
+    pa.set_memory_pool(pa.mimalloc_memory_pool())
+    try:
+        assert main(["--quiet", "demo", str(tmp_path / "samples")]) in (0, None)
+        after = pa.default_memory_pool().backend_name
+    finally:
+        pa.set_memory_pool(before)
+    assert after == expected

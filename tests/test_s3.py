@@ -222,6 +222,36 @@ def test_s3_lake_matches_local_lake_and_leaves_one_file_per_partition(
     assert all(j.skipped for j in again.jobs)
 
 
+def test_a_large_manifest_in_byte_ranges_into_an_s3_lake(s3_server, s3_bucket, tree, tmp_path):
+    """Worker processes write a large manifest's ranges into the S3 job's staging folder; the
+    lake holds the rows a local lake holds from one process, a file per range, and no staging
+    folder is left behind."""
+    import tempfile
+
+    import gtlake.ingest as ingest_module
+    from gtlake.writer import STAGING_PREFIX
+
+    names = [BIG, "adjust-bounding-boxes-on-dogs-and-toys"]
+    local = Location(str(tmp_path / "local"))
+    ingest(Location(str(tree)), local, names=names, workers=1)
+    lake = Location(f"s3://{s3_bucket}/lake")
+    staging_before = {n for n in os.listdir(tempfile.gettempdir()) if n.startswith(STAGING_PREFIX)}
+    patch = pytest.MonkeyPatch()
+    patch.setattr(ingest_module, "RANGE_MIN", 0)
+    patch.setattr(ingest_module, "RANGE_BYTES", 300)
+    try:
+        report = ingest(Location(str(tree)), lake, names=names[1:], workers=2)
+        report_big = ingest(Location(str(tree)), lake, names=names[:1], workers=2)
+    finally:
+        patch.undo()
+    assert not report.failed and not report_big.failed
+    assert lake_rows(lake) == lake_rows(local)
+    files = [f for f in take(lake).files["objects"] if f.job == names[1]]
+    assert len(files) > 3  # one per byte range
+    staging_after = {n for n in os.listdir(tempfile.gettempdir()) if n.startswith(STAGING_PREFIX)}
+    assert staging_after <= staging_before
+
+
 def test_s3_lake_commit_removes_the_old_type_partition(s3_server, s3_bucket, tmp_path):
     """A job first seen unlabeled (in progress) then labeled moves to a new `type=`."""
     line = {"source-ref": "s3://b/1.jpg"}

@@ -31,12 +31,12 @@ def test_many_small_writes_make_few_row_groups(tmp_path, monkeypatch):
     for line in range(2500):
         job.write("feedback", _feedback(line, 1))
     files = job.finish("label-verification")
-    path = tmp_path / "lake" / "feedback" / files["feedback"].path
+    path = tmp_path / "lake" / "feedback" / files["feedback"][0].path
     meta = pq.ParquetFile(path).metadata
     assert (meta.num_rows, meta.num_row_groups) == (2500, 3)  # 1000, 1000, the last 500
     table = pq.read_table(path)
     assert table["line"].to_pylist() == list(range(2500))  # in order, none lost
-    assert set(table["job"].to_pylist()) == {"job"} and files["feedback"].rows == 2500
+    assert set(table["job"].to_pylist()) == {"job"} and files["feedback"][0].rows == 2500
 
 
 def test_a_large_write_is_its_own_row_group_at_once(tmp_path, monkeypatch):
@@ -46,7 +46,7 @@ def test_a_large_write_is_its_own_row_group_at_once(tmp_path, monkeypatch):
     assert "feedback" not in job._pending
     job.write("feedback", _feedback(200, 1))
     files = job.finish("label-verification")
-    meta = pq.ParquetFile(tmp_path / "lake" / "feedback" / files["feedback"].path).metadata
+    meta = pq.ParquetFile(tmp_path / "lake" / "feedback" / files["feedback"][0].path).metadata
     assert (meta.num_rows, meta.num_row_groups) == (201, 2)
 
 
