@@ -11,9 +11,12 @@ rows are that job's: they are not read again here.
 Incremental: a referenced file whose size and ETag (modification time for local files) are those
 recorded in the lake's `files` table, and whose rows the lake holds, is not fetched again; its
 rows are kept, re-stamped with the line that refers to it now. The others are fetched
-concurrently (one GET each on S3, no HEAD). A file that is not under the job directory, cannot be
-read or is not a sequence file becomes a `quarantine` row (file = its path under the job
-directory, line null) with the reason; the line that refers to it is loaded all the same.
+concurrently (one GET each on S3, no HEAD; a plain read each locally) and parsed a batch at a
+time by :mod:`gtlake.sequence_batch`; a file it refuses goes through
+:func:`gtlake.sequences.parse_sequence`, the reference (every file does with
+`GTLAKE_REFERENCE`). A file that is not under the job directory, cannot be read or is not a
+sequence file becomes a `quarantine` row (file = its path under the job directory, line null)
+with the reason; the line that refers to it is loaded all the same.
 """
 
 from __future__ import annotations
