@@ -131,7 +131,7 @@ def main() -> None:
                 f"the same, split at the {len(known)} jobs a lake knows",
                 lambda: list_jobs(source, known=known),
                 f"{max(1, min(storage.LIST_RANGES, len(known) // storage.RANGE_NAMES))} "
-                "concurrent ranges",
+                "range(s) listed concurrently",
             )
             step(f"fingerprint {args.jobs} jobs", lambda: [j.fingerprint() for j in jobs])
             assert len(jobs) == args.jobs

@@ -601,6 +601,7 @@ class _Committer:
         self._report = finish
         self._lock = threading.Lock()
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._opened: dict = {}  # the lake's tables, open from one commit to the next
         self._thread = threading.Thread(target=self._run, name="gtlake-commit", daemon=True)
         self._thread.start()
 
@@ -637,8 +638,9 @@ class _Committer:
 
     def _commit(self, batch: list[tuple[JobResult, StagedJob]]) -> None:
         try:
-            commit(self.lake, [staged for _, staged in batch])
+            commit(self.lake, [staged for _, staged in batch], self._opened)
         except Exception as exc:  # noqa: BLE001 - every job of the batch fails with one line
+            self._opened.clear()  # opened afresh for the next batch
             for result, _ in batch:
                 result.error = (
                     str(exc)

@@ -31,12 +31,13 @@ import os
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from gtlake.errors import GtlakeError, LakeError
@@ -218,18 +219,33 @@ def jobs_from_log(dt) -> pa.Table | None:
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-def commit(lake: Location, batch: list[StagedJob]) -> None:
+def opened_table(lake: Location, table: str, opened: dict[str, Any] | None):
+    """The table's `DeltaTable`, brought up to date: from `opened` (tables a committer keeps
+    open from one commit to the next, reading only the log entries added since), else opened
+    (replaying its log from the last checkpoint) and kept there. None when it does not exist."""
+    dt = opened.get(table) if opened is not None else None
+    if dt is not None:
+        dt.update_incremental()
+        return dt
+    dt = open_table(lake, table)
+    if opened is not None and dt is not None:
+        opened[table] = dt
+    return dt
+
+
+def commit(lake: Location, batch: list[StagedJob], opened: dict[str, Any] | None = None) -> None:
     """Commit a batch of staged jobs (append, switch, cleanup); a job whose switch conflicts
-    with another ingest of it gets its `error` set, the others are committed."""
+    with another ingest of it gets its `error` set, the others are committed. `opened`: the
+    tables kept open between the commits of one writer (see `opened_table`)."""
     from deltalake.exceptions import CommitFailedError
 
     if not batch:
         return
     names = [s.job for s in batch]
     versions: dict[str, int] = {}
-    tables = {}
+    tables = opened if opened is not None else {}
     for table in DATA_TABLES:
-        dt = tables[table] = open_table(lake, table)
+        dt = tables[table] = opened_table(lake, table, tables)
         if dt is None:
             raise LakeError(f"table {table} of {lake.url} does not exist")
         adds = [
@@ -250,7 +266,7 @@ def commit(lake: Location, batch: list[StagedJob]) -> None:
         versions[table] = dt.version()
     _hook("appended", names)
     previous: dict[str, set[str]] = {}
-    switched = _switch(lake, batch, versions, previous)
+    switched = _switch(lake, batch, versions, previous, tables)
     _hook("switched", [s.job for s in switched])
     if switched:
         try:
@@ -265,6 +281,7 @@ def _switch(
     batch: list[StagedJob],
     versions: dict[str, int],
     replaced: dict[str, set[str]],
+    opened: dict[str, Any] | None = None,
 ) -> list[StagedJob]:
     """Write the jobs rows and commit them as one overwrite of their partitions; on a conflict,
     job by job. Returns the jobs switched; `replaced` gets the ingest ids their rows replaced."""
@@ -275,9 +292,9 @@ def _switch(
     switched: list[StagedJob] = []
     while groups:
         group = groups.pop()
-        dt = open_table(lake, JOBS)
+        dt = opened_table(lake, JOBS, opened)
         names = {s.job for s in group}
-        before = [a for a in _actions(dt) if a["job"] in names]
+        before = _actions(dt, names)
         _hook("switching", sorted(names))
         try:
             dt.create_write_transaction(
@@ -333,8 +350,9 @@ def _jobs_file(lake: Location, staged: StagedJob, versions: dict[str, int]):
     return _add(path, size, 1, staged.partitions, row={k: row[k] for k in FILE_SCHEMAS[JOBS].names})
 
 
-def _actions(dt) -> list[dict[str, Any]]:
-    """The table's files: path, size, rows, modification time (ms) and partition values."""
+def _actions(dt, jobs: Collection[str] | None = None) -> list[dict[str, Any]]:
+    """The table's files (those of `jobs`): path, size, rows, modification time (ms) and
+    partition values."""
     # (through the Arrow stream interface: `pa.table(...)` of a foreign table imports pandas
     # to check for a DataFrame first, 50 MB for every reader of the lake)
     added = pa.RecordBatchReader.from_stream(dt.get_add_actions(flatten=True)).read_all()
@@ -347,7 +365,10 @@ def _actions(dt) -> list[dict[str, Any]]:
     }
     names = [rename.get(n, n) for n in added.column_names]
     keep = ["path", "size", "rows", "modification_time", "job", "type", "ingest_id"]
-    return added.rename_columns(names).select(keep).to_pylist()
+    added = added.rename_columns(names).select(keep)
+    if jobs is not None:  # filtered in Arrow: a commit's few jobs in a lake of thousands
+        added = added.filter(pc.is_in(added["job"], value_set=pa.array(sorted(jobs), pa.string())))
+    return added.to_pylist()
 
 
 def sql_literal(text: str) -> str:
@@ -368,19 +389,14 @@ def cleanup(
     removed = 0
     tables = tables or {}
     for table in TABLES:
-        dt = tables.get(table)
-        if dt is None:
-            dt = open_table(lake, table)
-        else:
-            dt.update_incremental()  # what the other writers committed meanwhile
+        dt = opened_table(lake, table, tables)  # with what the other writers committed meanwhile
         if dt is None:
             continue
         stale = sorted(
             {
                 (a["job"], a["ingest_id"])
-                for a in _actions(dt)
-                if a["job"] in current
-                and a["ingest_id"] != current[a["job"]]
+                for a in _actions(dt, current)
+                if a["ingest_id"] != current[a["job"]]
                 and (
                     a["ingest_id"] in replaced.get(a["job"], ()) or a["modification_time"] < horizon
                 )
