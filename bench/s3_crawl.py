@@ -130,8 +130,7 @@ def main() -> None:
             step(
                 f"the same, split at the {len(known)} jobs a lake knows",
                 lambda: list_jobs(source, known=known),
-                f"{max(1, min(storage.LIST_RANGES, len(known) // storage.RANGE_NAMES))} "
-                "range(s) listed concurrently",
+                f"{len(storage.split_points(known)) + 1} range(s) listed concurrently",
             )
             step(f"fingerprint {args.jobs} jobs", lambda: [j.fingerprint() for j in jobs])
             assert len(jobs) == args.jobs

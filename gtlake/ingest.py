@@ -33,7 +33,15 @@ from gtlake.flatten.vector import GroupRows, flatten_group, text_column
 from gtlake.frames import Reference, frame_tables, references
 from gtlake.jobtables import job_tables
 from gtlake.lake import StagedJob, _hook, commit, ensure_tables
-from gtlake.manifest import Bad, Parsed, RangeReader, line_ranges, parse, read_blocks
+from gtlake.manifest import (
+    Bad,
+    Parsed,
+    RangeReader,
+    line_ends,
+    line_ranges,
+    parse,
+    read_blocks,
+)
 from gtlake.processes import worker_pool
 from gtlake.schemas import FILE_SCHEMAS, TABLES
 from gtlake.source import OUTPUT_MANIFEST, JobDir, list_jobs
@@ -408,7 +416,7 @@ def _ranged_parts(
                 args = (source, path, (start, end, lines), reading.job, manifest.path,
                         reading.own, writer.lake, writer.ingest_id, writer.staging)  # fmt: skip
                 pending.append((end, pool.submit(_flatten_range, *args)))
-                lines += _line_ends(stream, start, end)
+                lines += line_ends(stream, start, end)
 
         for _ in range(cores + 1):
             submit()
@@ -424,19 +432,6 @@ def _ranged_parts(
             for _, future in pending:
                 if future.done() and not future.cancelled() and future.exception() is None:
                     writer.adopt(future.result().part, future.result().rows)
-
-
-def _line_ends(stream: IO[bytes], start: int, end: int) -> int:
-    """The line ends between two offsets of a seekable stream (read in pieces of 16 MiB)."""
-    stream.seek(start)
-    count = 0
-    while start < end:
-        piece = stream.read(min(RANGE_BYTES, end - start))
-        if not piece:
-            break
-        count += piece.count(b"\n")
-        start += len(piece)
-    return count
 
 
 def _shift_lines(data: pa.Table, by: int) -> pa.Table:

@@ -203,21 +203,32 @@ def line_ranges(stream: IO[bytes], size: int, target: int) -> list[tuple[int, in
     return list(zip(bounds, bounds[1:], strict=False))
 
 
+def line_ends(stream: IO[bytes], start: int, end: int) -> int:
+    """The line ends between two offsets of a seekable stream (read a block at a time)."""
+    stream.seek(start)
+    count = 0
+    while start < end:
+        piece = stream.read(min(BLOCK_SIZE, end - start))
+        if not piece:
+            break
+        count += piece.count(b"\n")
+        start += len(piece)
+    return count
+
+
 class RangeReader:
-    """A byte range of a seekable stream, read as a stream of its own; counts its line ends."""
+    """A byte range of a seekable stream, read as a stream of its own."""
 
     def __init__(self, stream: IO[bytes], start: int, end: int) -> None:
         stream.seek(start)
         self.stream = stream
         self.start = start
         self.left = end - start
-        self.newlines = 0
 
     def read(self, size: int = -1) -> bytes:
         size = self.left if size < 0 else min(size, self.left)
         data = self.stream.read(size) if size else b""
         self.left -= len(data)
-        self.newlines += data.count(b"\n")
         return data
 
     def tell(self) -> int:

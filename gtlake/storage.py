@@ -85,7 +85,7 @@ def find(location: Location, split_after: Sequence[str] = ()) -> dict[str, dict]
     them in a directory of their own). The listing runs before any job starts.
     """
     if location.is_s3:
-        ranges = _split_points(sorted(set(split_after)))
+        ranges = split_points(split_after)
         if not ranges:
             return location.fs().find(location.root, detail=True, withdirs=True)
         return _find_ranges(location, ranges)
@@ -111,8 +111,10 @@ def find(location: Location, split_after: Sequence[str] = ()) -> dict[str, dict]
     return {name: found[name] for name in sorted(found)}
 
 
-def _split_points(names: list[str]) -> list[str]:
-    """Every `RANGE_NAMES`-th name, for at most `LIST_RANGES` ranges (none for a short list)."""
+def split_points(names: Sequence[str]) -> list[str]:
+    """Where a listing split at `names` is cut: every `RANGE_NAMES`-th name, for at most
+    `LIST_RANGES` ranges (none for a short list)."""
+    names = sorted(set(names))
     ranges = min(LIST_RANGES, len(names) // RANGE_NAMES)
     if ranges < 2:
         return []

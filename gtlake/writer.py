@@ -129,7 +129,6 @@ class JobWriter:
         self._writers: dict[str, pq.ParquetWriter] = {}
         self._pending: dict[str, list[pa.Table]] = {}  # written, not yet in a row group
         self._held: dict[str, tuple[int, int]] = {}  # rows and bytes of `_pending`
-        self.rows: dict[str, int] = dict.fromkeys(TABLES, 0)  # adopted parts' rows included
         self._written: dict[str, int] = dict.fromkeys(TABLES, 0)  # in this writer's own files
         self._parts: list[tuple[str, dict[str, int]]] = []  # adopted: (part, rows by table)
         self.staging: str | None = staging
@@ -159,7 +158,6 @@ class JobWriter:
         is written at once; smaller ones are held and written together when they reach that."""
         if data.num_rows == 0:
             return
-        self.rows[table] += data.num_rows
         self._written[table] += data.num_rows
         size = data.get_total_buffer_size()
         if data.num_rows >= ROW_GROUP_ROWS or size >= ROW_GROUP_BYTES:
@@ -216,8 +214,15 @@ class JobWriter:
     def adopt(self, part: str, rows: dict[str, int]) -> None:
         """Take in the closed files a part writer wrote (`close_part`) into this one's place."""
         self._parts.append((part, rows))
-        for table, n in rows.items():
-            self.rows[table] += n
+
+    @property
+    def rows(self) -> dict[str, int]:
+        """Rows by table: this writer's files and the adopted parts'."""
+        total = dict(self._written)
+        for _, rows in self._parts:
+            for table, n in rows.items():
+                total[table] += n
+        return total
 
     def _pieces(self) -> list[tuple[str, dict[str, int]]]:
         """(part, rows by table) of every file set: the adopted parts, then this writer's."""

@@ -222,7 +222,9 @@ def test_s3_lake_matches_local_lake_and_leaves_one_file_per_partition(
     assert all(j.skipped for j in again.jobs)
 
 
-def test_a_large_manifest_in_byte_ranges_into_an_s3_lake(s3_server, s3_bucket, tree, tmp_path):
+def test_a_large_manifest_in_byte_ranges_into_an_s3_lake(
+    s3_server, s3_bucket, tree, tmp_path, monkeypatch
+):
     """Worker processes write a large manifest's ranges into the S3 job's staging folder; the
     lake holds the rows a local lake holds from one process, a file per range, and no staging
     folder is left behind."""
@@ -236,14 +238,10 @@ def test_a_large_manifest_in_byte_ranges_into_an_s3_lake(s3_server, s3_bucket, t
     ingest(Location(str(tree)), local, names=names, workers=1)
     lake = Location(f"s3://{s3_bucket}/lake")
     staging_before = {n for n in os.listdir(tempfile.gettempdir()) if n.startswith(STAGING_PREFIX)}
-    patch = pytest.MonkeyPatch()
-    patch.setattr(ingest_module, "RANGE_MIN", 0)
-    patch.setattr(ingest_module, "RANGE_BYTES", 300)
-    try:
-        report = ingest(Location(str(tree)), lake, names=names[1:], workers=2)
-        report_big = ingest(Location(str(tree)), lake, names=names[:1], workers=2)
-    finally:
-        patch.undo()
+    monkeypatch.setattr(ingest_module, "RANGE_MIN", 0)
+    monkeypatch.setattr(ingest_module, "RANGE_BYTES", 300)
+    report = ingest(Location(str(tree)), lake, names=names[1:], workers=2)
+    report_big = ingest(Location(str(tree)), lake, names=names[:1], workers=2)
     assert not report.failed and not report_big.failed
     assert lake_rows(lake) == lake_rows(local)
     files = [f for f in take(lake).files["objects"] if f.job == names[1]]
