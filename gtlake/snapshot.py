@@ -128,7 +128,7 @@ def _jobs_rows(lake: Location, dt) -> list[dict[str, Any]]:
         if isinstance(data, Exception):
             raise LakeError(f"cannot read the jobs table of {lake.url}: {uri}: {data}")
         try:
-            table = pq.ParquetFile(pa.BufferReader(data)).read()
+            table = pq.ParquetFile(pa.BufferReader(data)).read(use_threads=False)
         except (OSError, pa.ArrowException) as exc:
             raise LakeError(f"cannot read the jobs table of {lake.url}: {uri}: {exc}") from None
         partitions = {name: action[name] for name in DELTA_PARTITIONS}
@@ -199,19 +199,27 @@ def take(lake: Location, as_of: int | datetime | None = None) -> Snapshot:
 def read_files(
     lake: Location, table: str, files: list[LakeFile], columns: list[str] | None = None
 ) -> pa.Table:
-    """The rows of `files` (the table's own columns, or `columns` of them)."""
+    """The rows of `files` (the table's own columns, or `columns` of them).
+
+    Each file is read whole (concurrently on S3) and decoded on this thread. Arrow's threads
+    must never hold memory Python owns: `pq.read_table` on a Python file object (it goes
+    through `pyarrow.dataset`), or a threaded read of a buffer over `bytes`, can leave a pool
+    thread dropping the last reference after the interpreter began to exit, and the process
+    aborts ("terminate called without an active exception", exit 134: 12 exports in 180 on a
+    loaded machine; apache/arrow#34314)."""
     schema = FILE_SCHEMAS[table]
     if columns is not None:
         schema = pa.schema([schema.field(c) for c in columns])
-    if not files:
-        return schema.empty_table()
-    fs = lake.fs()
+    if not files:  # (not `schema.empty_table()`: it imports pandas)
+        return pa.Table.from_arrays([pa.nulls(0, f.type) for f in schema], schema=schema)
+    paths = [f.uri.split("://", 1)[1] if lake.is_s3 else f.uri for f in files]
     parts = []
-    for f in files:
-        path = f.uri.split("://", 1)[1] if lake.is_s3 else f.uri
+    for f, data in zip(files, fetch_all(lake.fs(), paths), strict=True):
+        if isinstance(data, Exception):
+            raise LakeError(f"cannot read {f.uri}: {data}")
         try:
-            with fs.open(path, "rb") as stream:
-                parts.append(pq.read_table(stream, columns=schema.names).cast(schema))
+            read = pq.ParquetFile(pa.BufferReader(data)).read(schema.names, use_threads=False)
+            parts.append(read.cast(schema))
         except (OSError, pa.ArrowException) as exc:
             raise LakeError(f"cannot read {f.uri}: {exc}") from None
     return pa.concat_tables(parts)

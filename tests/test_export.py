@@ -94,6 +94,23 @@ def test_unknown_job_is_a_clear_error(lake: Path) -> None:
         export_lines(Location(str(lake)), "nope")
 
 
+def test_reading_a_job_uses_no_arrow_scanner(lake: Path) -> None:
+    """`pq.read_table` on a Python file object goes through `pyarrow.dataset`, whose scanner
+    can drop the file object on its own thread while the interpreter exits, which aborted
+    `gtlake export` on a loaded machine (exit 134, "terminate called without an active
+    exception"). Reading a job must not load that module (nor pandas behind it)."""
+    code = (
+        "import sys; from gtlake.export import export_texts; from gtlake.snapshot import read_job; "
+        "from gtlake.storage import Location; lake = Location(sys.argv[1]); "
+        "assert export_texts(lake, 'sp ace=%'); assert read_job(lake, 'boxes', 'sp ace=%') "
+        "is not None; print(sorted(m for m in ('pyarrow._dataset', 'pandas') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(lake)], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["[]"]
+
+
 def test_export_to_a_file_and_to_stdout(
     lake: Path, tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
 ) -> None:
