@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import queue
+import sys
 import threading
 import time
 import uuid
@@ -21,6 +22,7 @@ from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing import get_context
+from multiprocessing.context import BaseContext
 from typing import IO
 
 import pyarrow as pa
@@ -406,7 +408,7 @@ def _ranged_parts(
     ranges = iter(line_ranges(stream, manifest.size, RANGE_BYTES))
     pending: deque = deque()
     lines = 0
-    with worker_pool(cores) as pool:
+    with worker_pool(cores, _range_context()) as pool:
 
         def submit() -> None:
             nonlocal lines
@@ -432,6 +434,15 @@ def _ranged_parts(
             for _, future in pending:
                 if future.done() and not future.cancelled() and future.exception() is None:
                     writer.adopt(future.result().part, future.result().rows)
+
+
+def _range_context() -> BaseContext:
+    """Fork on Linux: a forked range worker starts with every module loaded, a spawned one first
+    imports gtlake, pyarrow and pandas (0.6 s of CPU each; on 2 cores the 400,000-line job took
+    0.66 of one worker's time with 2 spawned workers, 0.59 forked). Safe for these workers: they
+    read a local manifest and write Parquet files (fsspec renews its event loop in a forked
+    child), and never touch delta-rs, whose runtime does not survive a fork."""
+    return get_context("fork" if sys.platform == "linux" else "spawn")
 
 
 def _shift_lines(data: pa.Table, by: int) -> pa.Table:

@@ -7,6 +7,8 @@ requests the server actually received.
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 
 import orjson
 import pytest
@@ -194,3 +196,21 @@ def test_a_job_whose_manifests_go_away_keeps_its_rows(tmp_path, capsys):
         "never": (True, True),
     }
     assert _objects(lake) == {"done": 5, "emptied": 3}
+
+
+def test_a_no_change_ingest_imports_no_pandas(tmp_path):
+    """pyarrow imports pandas (0.18 s, 50 MB) on the first `pa.array` of a Python list: a
+    re-ingest with nothing to do flattens nothing, so nothing may build one on import."""
+    src, lake = tmp_path / "src", tmp_path / "lake"
+    (src / "job" / OUTPUT).parent.mkdir(parents=True)
+    (src / "job" / OUTPUT).write_bytes(_manifest(3))
+    assert cli.main(["--quiet", "ingest", str(src), "--lake", str(lake), "--workers", "1"]) == 0
+    code = (
+        "import sys; from gtlake.cli import main; "
+        "code = main(['--quiet', 'ingest', sys.argv[1], '--lake', sys.argv[2]]); "
+        "print(code, 'pandas' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(src), str(lake)], capture_output=True, text=True
+    )
+    assert done.stdout.splitlines()[-1].split() == ["0", "False"], done.stdout + done.stderr
