@@ -43,6 +43,7 @@ def scan(
     import polars as pl
 
     from gtlake import views
+    from gtlake.schemas import empty_table
     from gtlake.snapshot import take
 
     location = _location(lake, endpoint_url)
@@ -50,7 +51,7 @@ def scan(
     if table not in schemas:
         raise LakeError(f"no table {table!r} in a lake (tables: {', '.join(schemas)})")
     schema = schemas[table]
-    empty = pl.from_arrow(schema.empty_table())
+    empty = pl.from_arrow(empty_table(schema))
     files = take(location).files[table]
     if not files:
         return empty.lazy()

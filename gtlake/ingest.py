@@ -439,7 +439,7 @@ def _ranged_parts(
 def _range_context() -> BaseContext:
     """Fork on Linux: a forked range worker starts with every module loaded, a spawned one first
     imports gtlake, pyarrow and pandas (0.6 s of CPU each; on 2 cores the 400,000-line job took
-    0.66 of one worker's time with 2 spawned workers, 0.59 forked). Safe for these workers: they
+    0.66 of one worker's time with 2 spawned workers, 0.63 forked). Safe for these workers: they
     read a local manifest and write Parquet files (fsspec renews its event loop in a forked
     child), and never touch delta-rs, whose runtime does not survive a fork."""
     return get_context("fork" if sys.platform == "linux" else "spawn")

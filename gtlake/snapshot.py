@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from gtlake import lake as delta
 from gtlake.errors import LakeError
-from gtlake.schemas import DELTA_PARTITIONS, FILE_SCHEMAS, TABLES
+from gtlake.schemas import DELTA_PARTITIONS, FILE_SCHEMAS, TABLES, empty_table
 from gtlake.storage import Location, fetch_all
 
 
@@ -210,8 +210,8 @@ def read_files(
     schema = FILE_SCHEMAS[table]
     if columns is not None:
         schema = pa.schema([schema.field(c) for c in columns])
-    if not files:  # (not `schema.empty_table()`: it imports pandas)
-        return pa.Table.from_arrays([pa.nulls(0, f.type) for f in schema], schema=schema)
+    if not files:
+        return empty_table(schema)
     paths = [f.uri.split("://", 1)[1] if lake.is_s3 else f.uri for f in files]
     parts = []
     for f, data in zip(files, fetch_all(lake.fs(), paths), strict=True):

@@ -33,7 +33,7 @@ import duckdb
 import pyarrow as pa
 
 from gtlake.errors import LakeError, one_line
-from gtlake.schemas import FILE_SCHEMAS, PARTITION_COLUMNS
+from gtlake.schemas import FILE_SCHEMAS, PARTITION_COLUMNS, empty_table
 from gtlake.snapshot import LakeFile, Snapshot, take
 from gtlake.storage import Location, register_duckdb
 
@@ -86,10 +86,7 @@ def lake_url(lake: Location) -> str:
 
 def _duckdb_types(con: duckdb.DuckDBPyConnection, schema: pa.Schema) -> list[str]:
     """The DuckDB type of each column, as DuckDB itself maps the Arrow type."""
-    # (`pa.nulls`: `schema.empty_table()` and `pa.array` import pandas, 50 MB, to check
-    # whether their input is a DataFrame)
-    empty = pa.Table.from_arrays([pa.nulls(0, f.type) for f in schema], schema=schema)
-    return [str(t) for t in con.from_arrow(empty).types]
+    return [str(t) for t in con.from_arrow(empty_table(schema)).types]
 
 
 def empty_select(con: duckdb.DuckDBPyConnection, schema: pa.Schema) -> str:
